@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace usbrecover {
+
+using Millis = std::chrono::milliseconds;
+
+/// Recovery methods, least disruptive first. The names are the table's and the CLI's.
+enum class Method { Device, Rebind, Authorize, PortPower, Hub, Controller };
+inline constexpr std::array kAllMethods = {Method::Device,    Method::Rebind, Method::Authorize,
+                                           Method::PortPower, Method::Hub,    Method::Controller};
+
+/// How the helper checks that a device answers.
+enum class Probe { None, Open, Descriptor, MegatecQ1 };
+inline constexpr std::array kAllProbes = {Probe::None, Probe::Open, Probe::Descriptor, Probe::MegatecQ1};
+
+std::string_view to_string(Method m);
+std::string_view to_string(Probe p);
+std::optional<Method> method_from_string(std::string_view s);
+std::optional<Probe> probe_from_string(std::string_view s);
+/// "device, rebind, authorize, port-power, hub, controller": for "expected one of" messages.
+std::string method_names();
+std::string probe_names();
+
+/// Parses "500ms", "30s", "10m", "1h" and sums such as "1h30m". No sign, no fractions,
+/// at most 30 days; nullopt on anything else.
+std::optional<Millis> parse_duration(std::string_view s);
+/// The shortest exact spelling parse_duration() reads back: 90000ms -> "1m30s", 0 -> "0s".
+std::string format_duration(Millis d);
+
+/// A USB_DEVICE-style id; `product` empty means any product of the vendor ("06da:*").
+struct UsbId {
+  std::uint16_t vendor = 0;
+  std::optional<std::uint16_t> product;
+
+  friend auto operator<=>(const UsbId&, const UsbId&) = default;
+};
+/// "0665:5161", or "06da:*" for a vendor wildcard.
+std::string to_string(const UsbId& id);
+/// Parses exactly four lower- or upper-case hex digits, ':', four hex digits or '*'.
+std::optional<UsbId> parse_usb_id(std::string_view s);
+/// Four lower-case hex digits.
+std::string hex4(std::uint16_t v);
+
+/// What to do with a wedged device. Every field has a built-in default; tables override them.
+struct Policy {
+  std::optional<std::string> group;  ///< group of the /dev/bus/usb node; unset = leave udev's
+  std::optional<unsigned> mode;      ///< permission bits of the node; unset = leave udev's
+  bool keep_awake = true;            ///< power/control = "on"
+  std::vector<Method> methods = {Method::Device, Method::Rebind, Method::Authorize, Method::PortPower,
+                                 Method::Hub};
+  unsigned max_resets = 3;           ///< recoveries allowed per window
+  Millis window = std::chrono::hours(1);
+  Millis cooldown = std::chrono::seconds(30);
+  Probe probe = Probe::Open;
+  bool allow_collateral = false;     ///< may a method disturb other devices?
+
+  friend bool operator==(const Policy&, const Policy&) = default;
+};
+
+/// "0664".
+std::string format_mode(unsigned mode);
+/// "device,rebind,port-power" (the form carried in udev properties).
+std::string join_methods(const std::vector<Method>& methods);
+/// Inverse of join_methods(); nullopt when a name is unknown or the list is empty.
+std::optional<std::vector<Method>> split_methods(std::string_view s);
+
+}  // namespace usbrecover

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Every change the helper makes to the system goes through this interface: one real backend
+// (sysfs writes and usbfs ioctls, roots given to its constructor) and a recording fake in the
+// tests. Reading is not here; the snapshot reader and the verifier do that.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "error.hpp"
+
+namespace usbrecover {
+
+class Effects {
+ public:
+  virtual ~Effects() = default;
+
+  /// Writes `value` to a sysfs attribute (full path below the sysfs root, e.g.
+  /// "/sys/bus/usb/devices/1-1.2/authorized" or "/sys/bus/usb/drivers/usbhid/unbind").
+  virtual Status write_sysfs(const std::string& path, std::string_view value) = 0;
+
+  /// ioctl(USBDEVFS_RESET) on a /dev/bus/usb/BBB/DDD node.
+  virtual Status reset_device(const std::string& devnode) = 0;
+
+  /// Hub class request Set/ClearPortFeature(PORT_POWER) for `port` (1-based) through the
+  /// hub's usbfs node.
+  virtual Status set_port_power(const std::string& hub_devnode, unsigned port, bool on) = 0;
+
+  /// Waits at least `d`. Only for delays the hardware demands (a hub's power-on-to-power-good
+  /// time), never to wait for a device: the verifier listens to udev for that.
+  virtual void pause(std::chrono::milliseconds d) = 0;
+};
+
+}  // namespace usbrecover
