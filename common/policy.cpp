@@ -43,8 +43,12 @@ std::optional<std::uint16_t> parse_hex4(std::string_view s) {
 
 }  // namespace
 
-std::string_view to_string(Method m) { return kMethodNames.at(static_cast<std::size_t>(m)); }
-std::string_view to_string(Probe p) { return kProbeNames.at(static_cast<std::size_t>(p)); }
+std::string_view to_string(Method m) {
+  return kMethodNames.at(static_cast<std::size_t>(m));
+}
+std::string_view to_string(Probe p) {
+  return kProbeNames.at(static_cast<std::size_t>(p));
+}
 
 std::optional<Method> method_from_string(std::string_view s) {
   for (std::size_t i = 0; i < kMethodNames.size(); ++i)
@@ -58,8 +62,12 @@ std::optional<Probe> probe_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-std::string method_names() { return join_names(kMethodNames); }
-std::string probe_names() { return join_names(kProbeNames); }
+std::string method_names() {
+  return join_names(kMethodNames);
+}
+std::string probe_names() {
+  return join_names(kProbeNames);
+}
 
 std::optional<Millis> parse_duration(std::string_view s) {
   if (s.empty()) return std::nullopt;

@@ -57,11 +57,11 @@ struct Policy {
   bool keep_awake = true;            ///< power/control = "on"
   std::vector<Method> methods = {Method::Device, Method::Rebind, Method::Authorize, Method::PortPower,
                                  Method::Hub};
-  unsigned max_resets = 3;           ///< recoveries allowed per window
+  unsigned max_resets = 3;  ///< recoveries allowed per window
   Millis window = std::chrono::hours(1);
   Millis cooldown = std::chrono::seconds(30);
   Probe probe = Probe::Open;
-  bool allow_collateral = false;     ///< may a method disturb other devices?
+  bool allow_collateral = false;  ///< may a method disturb other devices?
 
   friend bool operator==(const Policy&, const Policy&) = default;
 };

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Pure functions from a validated table to the text of every generated file.
+
+#include <string>
+#include <vector>
+
+#include "table.hpp"
+
+namespace usbrecover::gen {
+
+inline constexpr const char* kRulesName = "70-usbrecover.rules";
+inline constexpr const char* kDropInName = "usbrecover.conf";
+
+/// Paths and names baked into the output.
+struct RenderOptions {
+  std::string helper_path;  ///< absolute path of the usbrecover binary
+  std::string state_dir;    ///< where the helper keeps its state (/run/usbrecover)
+};
+
+/// One generated file, relative to the rules or the unit directory.
+struct OutputFile {
+  enum class Dir { Rules, Units };
+  Dir dir = Dir::Rules;
+  std::string name;  ///< "70-usbrecover.rules", "nut-driver@.service.d/usbrecover.conf"
+  std::string content;
+
+  friend bool operator==(const OutputFile&, const OutputFile&) = default;
+};
+
+/// The udev rules file.
+std::string render_rules(const Table& table, const RenderOptions& options);
+/// The drop-in for one service, covering every rule that names it.
+std::string render_dropin(const Table& table, const std::string& service, const RenderOptions& options);
+/// Every file: the rules, usbrecover@.service, usbrecover-repair.service, and one drop-in per
+/// service named in the table, sorted by directory and name.
+std::vector<OutputFile> render(const Table& table, const RenderOptions& options);
+
+}  // namespace usbrecover::gen

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+// usbrecover-gen end to end: golden outputs, exit codes, and "nothing on disk changes".
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "run.hpp"
+
+namespace usbrecover::gen {
+namespace {
+
+namespace fs = std::filesystem;
+
+const Defaults kDefaults{"/nonexistent/devices.toml", "/nonexistent/devices.d", "/usr/sbin/usbrecover",
+                         "/run/usbrecover"};
+
+struct Outcome {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Outcome gen(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  int code = run(args, kDefaults, out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void spit(const fs::path& p, std::string_view text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+/// Every regular file below `root` with its content, by relative path.
+std::map<std::string, std::string> tree(const fs::path& root) {
+  std::map<std::string, std::string> files;
+  if (!fs::exists(root)) return files;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.is_regular_file()) files[fs::relative(e.path(), root).string()] = slurp(e.path());
+  }
+  return files;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "usbrecover-gen-test.XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+/// Runs in a directory for the scope, so tables are named relative to it in the output.
+class InDirectory {
+ public:
+  explicit InDirectory(const fs::path& dir) : old_(fs::current_path()) { fs::current_path(dir); }
+  ~InDirectory() { fs::current_path(old_); }
+
+ private:
+  fs::path old_;
+};
+
+constexpr const char* kTable =
+    "schema = 1\n[[device]]\nname = \"UPS\"\nids = [\"0665:5161\"]\nservices = [\"nut-driver@.service\"]\n";
+
+// Golden cases: tests/gen/golden/CASE/*.toml (read in name order) -> CASE/expected/.
+// USBRECOVER_UPDATE_GOLDEN=1 rewrites the expected files instead of comparing.
+class Golden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Golden, OutputMatchesByteForByte) {
+  fs::path dir = fs::path(GOLDEN_DIR) / GetParam();
+  std::vector<std::string> args;
+  std::vector<std::string> tables;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".toml") tables.push_back(e.path().filename().string());
+  std::sort(tables.begin(), tables.end());
+  for (const auto& t : tables) args.insert(args.end(), {"--table", t});
+  TempDir out;
+  args.insert(args.end(), {"--output-dir", out.path().string(), "--quiet"});
+  Outcome o;
+  {
+    InDirectory in(dir);
+    o = gen(args);
+  }
+  ASSERT_EQ(o.code, 0) << o.err;
+  auto actual = tree(out.path());
+  if (std::getenv("USBRECOVER_UPDATE_GOLDEN")) {
+    fs::remove_all(dir / "expected");
+    for (const auto& [name, text] : actual) spit(dir / "expected" / name, text);
+    GTEST_SKIP() << "rewrote " << (dir / "expected");
+  }
+  auto expected = tree(dir / "expected");
+  ASSERT_FALSE(expected.empty());
+  std::vector<std::string> actual_names, expected_names;
+  for (const auto& [name, text] : actual) actual_names.push_back(name);
+  for (const auto& [name, text] : expected) expected_names.push_back(name);
+  ASSERT_EQ(actual_names, expected_names);
+  for (const auto& [name, text] : expected) EXPECT_EQ(actual[name], text) << name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Gen, Golden, ::testing::Values("shipped", "full"));
+
+TEST(Run, TwoRunsGiveIdenticalBytesAndTheSecondTouchesNothing) {
+  TempDir d;
+  spit(d.path() / "t.toml", kTable);
+  auto out = (d.path() / "out").string();
+  ASSERT_EQ(gen({"--table", (d.path() / "t.toml").string(), "--output-dir", out}).code, 0);
+  auto first = tree(out);
+  auto mtime = fs::last_write_time(d.path() / "out/rules/70-usbrecover.rules");
+  Outcome again = gen({"--table", (d.path() / "t.toml").string(), "--output-dir", out});
+  ASSERT_EQ(again.code, 0);
+  EXPECT_EQ(tree(out), first);
+  EXPECT_EQ(fs::last_write_time(d.path() / "out/rules/70-usbrecover.rules"), mtime);
+  EXPECT_THAT(again.out, ::testing::HasSubstr("  unchanged " + out + "/rules/70-usbrecover.rules\n"));
+  EXPECT_THAT(again.out, ::testing::Not(::testing::HasSubstr("created")));
+}
+
+TEST(Run, ABrokenTableChangesNothingOnDisk) {
+  TempDir d;
+  spit(d.path() / "good.toml", kTable);
+  auto out = (d.path() / "out").string();
+  ASSERT_EQ(gen({"--table", (d.path() / "good.toml").string(), "--output-dir", out}).code, 0);
+  auto before = tree(d.path());
+  spit(d.path() / "bad.toml",
+       "schema = 1\n[[device]]\nname = \"x\"\nids = [\"0665:5161\"]\nmethods = [\"reboot\"]\n");
+  before["bad.toml"] = slurp(d.path() / "bad.toml");
+  Outcome o = gen({"--table", (d.path() / "good.toml").string(), "--table", (d.path() / "bad.toml").string(),
+                   "--output-dir", out});
+  EXPECT_EQ(o.code, 65);
+  EXPECT_EQ(
+      o.err,
+      (d.path() / "bad.toml").string() +
+          ":5:12: unknown method 'reboot' (expected one of: device, rebind, authorize, port-power, hub, "
+          "controller)\n");
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(tree(d.path()), before);
+}
+
+TEST(Run, RefusesAnOversizedTableBeforeParsingIt) {
+  TempDir d;
+  std::string big = std::string(kTable) + "# " + std::string(4 * 1024 * 1024, 'x') + "\n";
+  spit(d.path() / "big.toml", big);
+  Outcome o = gen({"--table", (d.path() / "big.toml").string(), "--check"});
+  EXPECT_EQ(o.code, 65);
+  EXPECT_EQ(o.err, (d.path() / "big.toml").string() + ":1:1: file is " + std::to_string(big.size()) +
+                       " bytes, over the 4194304-byte limit for a table\n");
+}
+
+TEST(Run, AFailureHalfWayPutsEveryEarlierFileBack) {
+  TempDir d;
+  spit(d.path() / "t.toml", kTable);
+  auto out = d.path() / "out";
+  spit(out / "rules/70-usbrecover.rules", "old rules\n");
+  // The last file to be replaced is usbrecover@.service; make its target a non-empty
+  // directory so the rename fails after the rules and two units were already swapped in.
+  spit(out / "units/usbrecover@.service/blocker", "x");
+  auto before = tree(d.path());
+  Outcome o = gen({"--table", (d.path() / "t.toml").string(), "--output-dir", out.string()});
+  EXPECT_EQ(o.code, 73);
+  EXPECT_EQ(o.err, "usbrecover-gen: " + (out / "units/usbrecover@.service").string() +
+                       ": cannot keep a backup: Operation not permitted (nothing was changed)\n");
+  EXPECT_EQ(tree(d.path()), before);
+  // No staging or backup files are left behind either.
+  for (const auto& e : fs::recursive_directory_iterator(d.path()))
+    EXPECT_EQ(e.path().filename().string().find(".usbrecover-"), std::string::npos) << e.path();
+  EXPECT_FALSE(fs::exists(out / "units/nut-driver@.service.d"));
+}
+
+TEST(Run, RemovesDropInsItMadeForServicesNoLongerInTheTable) {
+  TempDir d;
+  spit(d.path() / "a.toml",
+       "schema = 1\n[[device]]\nname = \"UPS\"\nids = [\"0665:5161\"]\nservices = [\"upsmon-x.service\"]\n");
+  spit(d.path() / "b.toml", "schema = 1\n[[device]]\nname = \"UPS\"\nids = [\"0665:5161\"]\n");
+  auto out = d.path() / "out";
+  spit(out / "units/other.service.d/usbrecover.conf", "# written by hand\n");
+  ASSERT_EQ(gen({"--table", (d.path() / "a.toml").string(), "--output-dir", out.string()}).code, 0);
+  ASSERT_TRUE(fs::exists(out / "units/upsmon-x.service.d/usbrecover.conf"));
+  Outcome o = gen({"--table", (d.path() / "b.toml").string(), "--output-dir", out.string()});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_FALSE(fs::exists(out / "units/upsmon-x.service.d/usbrecover.conf"));
+  EXPECT_THAT(o.out, ::testing::HasSubstr("  removed " +
+                                          (out / "units/upsmon-x.service.d/usbrecover.conf").string()));
+  EXPECT_EQ(slurp(out / "units/other.service.d/usbrecover.conf"), "# written by hand\n");
+}
+
+TEST(Run, TableDirIsReadInVersionOrderAndOverrides) {
+  TempDir d;
+  spit(d.path() / "dir/10-a.toml", "schema = 1\n[[device]]\nname = \"ten\"\nids = [\"0665:5161\"]\n");
+  spit(d.path() / "dir/9-a.toml", "schema = 1\n[[device]]\nname = \"nine\"\nids = [\"0665:5161\"]\n");
+  spit(d.path() / "dir/README", "not a table");
+  Outcome o = gen({"--table-dir", (d.path() / "dir").string(), "--output-dir", (d.path() / "out").string()});
+  ASSERT_EQ(o.code, 0) << o.err;
+  auto rules = slurp(d.path() / "out/rules/70-usbrecover.rules");
+  EXPECT_THAT(rules, ::testing::HasSubstr("ENV{USBRECOVER_NAME}=\"ten\""));
+  EXPECT_THAT(rules, ::testing::Not(::testing::HasSubstr("\"nine\"")));
+  EXPECT_THAT(rules, ::testing::StartsWith("# generated by usbrecover-gen from " +
+                                           (d.path() / "dir/9-a.toml").string() + ", " +
+                                           (d.path() / "dir/10-a.toml").string() + "; do not edit\n"));
+}
+
+TEST(Run, UsageErrorsNameTheArgument) {
+  Outcome o = gen({"--tabel", "x"});
+  EXPECT_EQ(o.code, 64);
+  EXPECT_EQ(o.err, "usbrecover-gen: unknown argument '--tabel'\n(see usbrecover-gen --help)\n");
+  o = gen({"--table"});
+  EXPECT_EQ(o.code, 64);
+  EXPECT_EQ(o.err, "usbrecover-gen: '--table' needs a file\n(see usbrecover-gen --help)\n");
+  o = gen({"--table", "t.toml"});
+  EXPECT_EQ(o.code, 64);
+  EXPECT_EQ(
+      o.err,
+      "usbrecover-gen: nothing to do: give --output-dir DIR, both --rules-dir and --unit-dir, or --check\n"
+      "(see usbrecover-gen --help)\n");
+  o = gen({"--check", "--helper", "relative/usbrecover"});
+  EXPECT_EQ(o.code, 64);
+  EXPECT_EQ(gen({"--help"}).code, 0);
+}
+
+TEST(Run, AMissingTableIsNoInput) {
+  Outcome o = gen({"--table", "/nonexistent/t.toml", "--check"});
+  EXPECT_EQ(o.code, 66);
+  EXPECT_EQ(o.err, "usbrecover-gen: cannot read '/nonexistent/t.toml': No such file or directory\n");
+  // Without --table, the shipped table is required; the local directory may be missing.
+  o = gen({"--check"});
+  EXPECT_EQ(o.code, 66);
+  EXPECT_EQ(o.err, "usbrecover-gen: cannot read '/nonexistent/devices.toml': No such file or directory\n");
+}
+
+TEST(Run, RefusesTablePathsThatWouldBreakTheOutput) {
+  TempDir d;
+  auto path = (d.path() / "a\nRUN+=.toml").string();
+  spit(path, kTable);
+  Outcome o = gen({"--table", path, "--check"});
+  EXPECT_EQ(o.code, 66);
+  EXPECT_EQ(o.err, "usbrecover-gen: table path '" + d.path().string() +
+                       "/a\\x0aRUN+=.toml' contains a control character (U+000A)\n");
+}
+
+TEST(Run, CheckValidatesAndWritesNothing) {
+  TempDir d;
+  spit(d.path() / "t.toml", kTable);
+  Outcome o = gen({"--table", (d.path() / "t.toml").string(), "--check"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "usbrecover-gen: 1 device ids from " + (d.path() / "t.toml").string() + ": no problems\n");
+  EXPECT_EQ(tree(d.path()).size(), 1u);
+}
+
+}  // namespace
+}  // namespace usbrecover::gen
