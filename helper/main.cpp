@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
     std::cout << "usbrecover " USBRECOVER_VERSION "\n";
     return usbrecover::kExitOk;
   }
-  Context ctx{std::cout, std::cerr};
-  ctx.state_dir = USBRECOVER_STATE_DIR;
+  // Every member spelled out: GCC's -Wmissing-field-initializers (werror) rejects a partial list.
+  Context ctx{std::cout, std::cerr, "/sys", "/dev", USBRECOVER_STATE_DIR, "/proc/self/mountinfo"};
   Args args(argv + 2, argv + argc);
   for (const auto& c : kCommands) {
     if (c.name == name) return c.run(args, ctx);

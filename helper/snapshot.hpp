@@ -18,6 +18,14 @@ namespace usbrecover {
 enum class PowerSwitching { Unknown, Ganged, PerPort, None };
 std::string_view to_string(PowerSwitching s);
 
+/// One endpoint of an interface, from the device's descriptors.
+struct Endpoint {
+  std::uint8_t address = 0;            ///< bEndpointAddress; bit 7 set = IN
+  std::uint8_t attributes = 0;         ///< bmAttributes; bits 1:0 transfer type (3 = interrupt)
+  std::uint16_t max_packet_size = 0;   ///< wMaxPacketSize, raw
+  std::uint8_t interval = 0;           ///< bInterval
+};
+
 /// One interface of a device ("1-1.2:1.0").
 struct Interface {
   std::string sysname;         ///< "1-1.2:1.0"
@@ -26,6 +34,7 @@ struct Interface {
   std::uint8_t subclass = 0;
   std::uint8_t protocol = 0;
   std::string driver;          ///< bound driver name, empty when unbound
+  std::vector<Endpoint> endpoints;  ///< from the active configuration's descriptors
 };
 
 /// A USB device as sysfs shows it (also used for hubs and for the neighbours of a device).
@@ -50,6 +59,8 @@ struct UsbDevice {
   std::string driver;          ///< device driver ("usb"), empty when unbound
   std::vector<Interface> interfaces;
   std::vector<std::string> mounts;  ///< mount points of filesystems on block devices below it
+  std::string table_name;      ///< USBRECOVER_NAME: the table entry udev matched, empty if none
+  std::string table_source;    ///< USBRECOVER_SOURCE: where that entry is ("devices.toml:12")
 };
 
 /// The hub port a device is plugged into ("…/1-1:1.0/1-1-port2").
@@ -68,6 +79,7 @@ struct Hub {
   PowerSwitching switching = PowerSwitching::Unknown;
   unsigned power_on_to_good_ms = 0;    ///< bPwrOn2PwrGood * 2
   bool superspeed = false;             ///< a USB3 (SuperSpeed) hub
+  std::string descriptor_error;        ///< why the hub descriptor could not be read; empty if read
 };
 
 /// The PCI (or platform) host controller that a bus belongs to.

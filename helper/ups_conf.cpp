@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+#include "ups_conf.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdio>
+
+namespace usbrecover {
+
+namespace {
+
+/// NUT drivers that talk to their UPS over USB (nutdrv_qx also speaks serial: see below).
+constexpr std::array<std::string_view, 8> kUsbDrivers = {"usbhid-ups",   "nutdrv_qx",   "blazer_usb",
+                                                         "bcmxcp_usb",   "tripplite_usb", "richcomm_usb",
+                                                         "riello_usb",   "nutdrv_atcl_usb"};
+
+Error line_error(unsigned line, std::string reason) {
+  return Error{.context = {}, .object = "line " + std::to_string(line), .reason = std::move(reason), .errnum = 0};
+}
+
+/// Splits one line into words: bare words, "quoted strings" with \-escapes, '=' on its own.
+Result<std::vector<std::string>> words(std::string_view s, unsigned line) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == ' ' || c == '\t' || c == '\r') {
+      ++i;
+    } else if (c == '#') {
+      break;
+    } else if (c == '=') {
+      out.emplace_back("=");
+      ++i;
+    } else if (c == '"') {
+      std::string w;
+      ++i;
+      bool closed = false;
+      while (i < s.size()) {
+        if (s[i] == '\\' && i + 1 < s.size()) {
+          w += s[i + 1];
+          i += 2;
+        } else if (s[i] == '"') {
+          closed = true;
+          ++i;
+          break;
+        } else {
+          w += s[i++];
+        }
+      }
+      if (!closed) return line_error(line, "unterminated quoted value");
+      out.push_back(std::move(w));
+    } else {
+      std::string w;
+      while (i < s.size() && std::string_view(" \t\r=#\"").find(s[i]) == std::string_view::npos) {
+        if (s[i] == '\\' && i + 1 < s.size()) ++i;
+        w += s[i++];
+      }
+      out.push_back(std::move(w));
+    }
+  }
+  return out;
+}
+
+bool full_match(const std::string& pattern, const std::string& value) {
+  try {
+    return std::regex_match(value, std::regex(pattern, std::regex::icase | std::regex::extended));
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> UpsSection::get(std::string_view key) const {
+  std::optional<std::string> v;
+  for (const auto& [k, value] : settings)
+    if (k == key) v = value;
+  return v;
+}
+
+Result<std::vector<UpsSection>> parse_ups_conf(std::string_view text) {
+  std::vector<UpsSection> sections;
+  unsigned n = 0;
+  while (!text.empty()) {
+    ++n;
+    auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || line[first] == '#') continue;
+    if (line[first] == '[') {
+      auto close = line.find(']', first);
+      if (close == std::string_view::npos || close == first + 1)
+        return line_error(n, "malformed section header");
+      sections.push_back({std::string(line.substr(first + 1, close - first - 1)), n, {}});
+      continue;
+    }
+    auto w = words(line, n);
+    if (!w) return w.error();
+    if (w->empty()) continue;
+    std::string key = (*w)[0];
+    std::string value;
+    if (w->size() == 3 && (*w)[1] == "=") {
+      value = (*w)[2];
+    } else if (w->size() == 2 && (*w)[1] == "=") {
+      value.clear();
+    } else if (w->size() != 1) {
+      return line_error(n, "expected 'key = value'");
+    }
+    // Settings before the first section are global driver options; keep them apart.
+    if (sections.empty()) continue;
+    sections.back().settings.emplace_back(std::move(key), std::move(value));
+  }
+  return sections;
+}
+
+bool NutMatcher::matches(const UsbDevice& d) const {
+  auto ok = [](const std::optional<std::string>& pattern, const std::string& value) {
+    return !pattern || full_match(*pattern, value);
+  };
+  // NUT prints bus and device numbers with three digits ("001"), as libusb's paths do.
+  char busnum[8], devnum[8];
+  std::snprintf(busnum, sizeof busnum, "%03u", d.busnum);
+  std::snprintf(devnum, sizeof devnum, "%03u", d.devnum);
+  auto last_port = d.port_path.substr(d.port_path.find_last_of(".-") + 1);
+  return ok(vendorid, hex4(d.vendor)) && ok(productid, hex4(d.product)) && ok(serial, d.serial) &&
+         ok(bus, busnum) && ok(device, devnum) && ok(busport, last_port);
+}
+
+Result<NutLookup> nut_matcher(const std::vector<UpsSection>& sections, const std::string& name) {
+  auto it = std::find_if(sections.rbegin(), sections.rend(), [&](const UpsSection& s) { return s.name == name; });
+  if (it == sections.rend())
+    return Error{.context = {}, .object = "[" + name + "]", .reason = "no such section in ups.conf", .errnum = 0};
+  NutLookup out;
+  std::string driver = it->get("driver").value_or("");
+  std::string port = it->get("port").value_or("");
+  bool usb = std::find(kUsbDrivers.begin(), kUsbDrivers.end(), driver) != kUsbDrivers.end();
+  if (!usb || port.starts_with("/dev/tty")) {
+    out.not_usb = true;
+    out.why = driver.empty() ? "section [" + name + "] names no driver"
+                             : "driver " + driver + (usb ? " on " + port : "") + " does not talk USB";
+    return out;
+  }
+  NutMatcher m;
+  m.section = name;
+  m.driver = driver;
+  m.vendorid = it->get("vendorid");
+  m.productid = it->get("productid");
+  m.serial = it->get("serial");
+  m.bus = it->get("bus");
+  m.device = it->get("device");
+  m.busport = it->get("busport");
+  for (const auto* p : {&m.vendorid, &m.productid, &m.serial, &m.bus, &m.device, &m.busport}) {
+    if (!*p) continue;
+    try {
+      std::regex check(**p, std::regex::extended);
+    } catch (const std::regex_error&) {
+      return Error{.context = {}, .object = "[" + name + "]", .reason = "'" + **p + "' is not a valid pattern", .errnum = 0};
+    }
+  }
+  out.matcher = std::move(m);
+  return out;
+}
+
+}  // namespace usbrecover
