@@ -133,8 +133,8 @@ std::string render_dropin(const Table& table, const std::string& service, const 
     s += "#   " + to_string(r->match.id) + " " + r->name + " (" + r->source() + ")\n";
   s += "\n[Service]\n";
   if (nut) {
-    s += "ExecStartPre=-" + o.helper_path + " handle --trigger service-start --nut-instance %i\n";
-    s += "ExecStopPost=-" + o.helper_path + " handle --trigger service-stop --nut-instance %i\n";
+    s += "ExecStartPre=-" + o.helper_path + " handle --trigger service-start --unit %n --nut-instance %i\n";
+    s += "ExecStopPost=-" + o.helper_path + " handle --trigger service-stop --unit %n --nut-instance %i\n";
     return s;
   }
   // Several entries may resolve to the same selector (same ids, other string matches).
@@ -144,9 +144,9 @@ std::string render_dropin(const Table& table, const std::string& service, const 
     if (std::find(selectors.begin(), selectors.end(), sel) == selectors.end()) selectors.push_back(sel);
   }
   for (const auto& sel : selectors)
-    s += "ExecStartPre=-" + o.helper_path + " handle --trigger service-start " + sel + "\n";
+    s += "ExecStartPre=-" + o.helper_path + " handle --trigger service-start --unit %n " + sel + "\n";
   for (const auto& sel : selectors)
-    s += "ExecStopPost=-" + o.helper_path + " handle --trigger service-stop " + sel + "\n";
+    s += "ExecStopPost=-" + o.helper_path + " handle --trigger service-stop --unit %n " + sel + "\n";
   return s;
 }
 

@@ -94,7 +94,9 @@ std::string parse_args(const Args& args, ResetArgs& out, bool& help) {
   return {};
 }
 
-bool permission(const Error& e) { return e.errnum == EACCES || e.errnum == EPERM; }
+bool permission(const Error& e) {
+  return e.errnum == EACCES || e.errnum == EPERM;
+}
 
 std::string busdev(const UsbDevice& d) {
   char buf[16];
@@ -209,8 +211,8 @@ int cmd_reset(const Args& args, Context& ctx) {
   }
   const auto started = Clock::now();
   auto snap = reader->snapshot(res.device().syspath);
-  const std::string label =
-      "reset '" + res.device().sysname + "' (" + hex4(res.device().vendor) + ":" + hex4(res.device().product) + ")";
+  const std::string label = "reset '" + res.device().sysname + "' (" + hex4(res.device().vendor) + ":" +
+                            hex4(res.device().product) + ")";
   if (!snap) {
     ctx.err << "usbrecover: " << snap.error().within(label).message() << '\n';
     return kExitNotFound;
@@ -262,8 +264,9 @@ int cmd_reset(const Args& args, Context& ctx) {
   }
   LinuxEffects fx(ctx.sysfs_root, ctx.dev_root, [&] { return stop().has_value(); });
   IntentJournal journal(ctx.state_dir);
-  o.run = execute(*plan, fx, journal, snap->device.sysname + " " + hex4(snap->device.vendor) + ":" +
-                                          hex4(snap->device.product), stop);
+  o.run = execute(*plan, fx, journal,
+                  snap->device.sysname + " " + hex4(snap->device.vendor) + ":" + hex4(snap->device.product),
+                  stop);
   if (!o.run.ok()) {
     Error e = *o.run.error;
     for (const Action& a : o.run.left_off) {
@@ -272,8 +275,9 @@ int cmd_reset(const Args& args, Context& ctx) {
     o.error = e;
     return finish(permission(*o.run.error) ? kExitNoPerm : kExitFailed);
   }
-  auto after = verifier->wait(snap->device, plan->reenumerates, deadline,
-                              [&](const std::string& path) { return reader->device(path); }, stop);
+  auto after = verifier->wait(
+      snap->device, plan->reenumerates, deadline,
+      [&](const std::string& path) { return reader->device(path); }, stop);
   if (!after) {
     o.error = after.error();
     return finish(kExitFailed);
@@ -282,8 +286,8 @@ int cmd_reset(const Args& args, Context& ctx) {
   o.verified = true;
   o.elapsed = std::chrono::duration_cast<Millis>(Clock::now() - started);
   if (!ra.json) {
-    ctx.out << label << ": recovered with " << to_string(*ra.method) << " in " << o.elapsed.count() << " ms, now "
-            << busdev(*after) << '\n';
+    ctx.out << label << ": recovered with " << to_string(*ra.method) << " in " << o.elapsed.count()
+            << " ms, now " << busdev(*after) << '\n';
   }
   return finish(kExitOk);
 }

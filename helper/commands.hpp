@@ -40,5 +40,8 @@ int cmd_list(const Args& args, Context& ctx);
 int cmd_tree(const Args& args, Context& ctx);
 int cmd_reset(const Args& args, Context& ctx);
 int cmd_repair(const Args& args, Context& ctx);
+int cmd_explain(const Args& args, Context& ctx);
+int cmd_dispatch(const Args& args, Context& ctx);
+int cmd_handle(const Args& args, Context& ctx);
 
 }  // namespace usbrecover

@@ -23,12 +23,12 @@ using StopCheck = std::function<std::optional<std::string>()>;
 
 /// What execute() did.
 struct RunReport {
-  std::optional<Error> error;        ///< the first failure or the stop reason; empty on success
-  bool stopped = false;              ///< a StopCheck ended the run early
-  std::vector<Action> performed;     ///< every action that succeeded, undos included, in order
+  std::optional<Error> error;     ///< the first failure or the stop reason; empty on success
+  bool stopped = false;           ///< a StopCheck ended the run early
+  std::vector<Action> performed;  ///< every action that succeeded, undos included, in order
   /// Undos that failed even on the way out. Their intent files remain for `usbrecover repair`.
   std::vector<Action> left_off;
-  std::vector<Error> undo_errors;    ///< why, one per left_off entry
+  std::vector<Error> undo_errors;  ///< why, one per left_off entry
 
   [[nodiscard]] bool ok() const { return !error; }
 };

@@ -42,6 +42,9 @@ struct ServiceEnd {
 struct History {
   std::vector<Attempt> attempts;     ///< oldest first
   std::vector<ServiceEnd> services;  ///< oldest first
+  /// The last failure logged and how many times in a row it happened, to thin out the log.
+  std::string last_failure;
+  unsigned failure_streak = 0;
 
   friend bool operator==(const History&, const History&) = default;
 };

@@ -53,7 +53,9 @@ Status write_all(int fd, std::string_view data, const std::string& path) {
   return Ok{};
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.ends_with(suffix);
+}
 
 struct Parsed {
   std::string device;
@@ -102,7 +104,9 @@ bool valid_name(std::string_view s) {
   });
 }
 
-std::string last_component(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string last_component(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
 
 }  // namespace
 
@@ -131,7 +135,9 @@ Status Intent::done() {
   return st;
 }
 
-std::string intent_dir(const std::string& state_dir) { return state_dir + "/intents"; }
+std::string intent_dir(const std::string& state_dir) {
+  return state_dir + "/intents";
+}
 
 Result<Intent> IntentJournal::record(const Action& undo, const std::string& device) {
   std::string line = to_string(undo);
@@ -178,8 +184,7 @@ Status validate_undo(const Action& undo, const Roots& roots) {
       std::string attr = last_component(undo.target);
       if (attr == "authorized" && undo.value == "1") return Ok{};
       if (attr == "disable" && undo.value == "0") return Ok{};
-      if (attr == "bind" && valid_name(undo.value) &&
-          undo.target.find("/drivers/") != std::string::npos) {
+      if (attr == "bind" && valid_name(undo.value) && undo.target.find("/drivers/") != std::string::npos) {
         return Ok{};
       }
       return plain(line, "not an undo usbrecover writes");
@@ -190,9 +195,9 @@ Status validate_undo(const Action& undo, const Roots& roots) {
         return s.size() == 3 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
       };
       std::string_view rest(undo.target);
-      bool node = is_below(undo.target, roots.dev) && rest.starts_with(prefix) && rest.size() == prefix.size() + 7 &&
-                  digits(rest.substr(prefix.size(), 3)) && rest[prefix.size() + 3] == '/' &&
-                  digits(rest.substr(prefix.size() + 4, 3));
+      bool node = is_below(undo.target, roots.dev) && rest.starts_with(prefix) &&
+                  rest.size() == prefix.size() + 7 && digits(rest.substr(prefix.size(), 3)) &&
+                  rest[prefix.size() + 3] == '/' && digits(rest.substr(prefix.size() + 4, 3));
       if (!node) return plain(line, "not a usbfs node below '" + roots.dev + "'");
       if (!undo.on) return plain(line, "an undo never turns power off");
       return Ok{};
@@ -219,7 +224,8 @@ Status perform(Effects& fx, const Action& a) {
   return plain(to_string(a), "unknown action");
 }
 
-Result<std::vector<RepairItem>> repair_intents(const std::string& state_dir, Effects& fx, const Roots& roots) {
+Result<std::vector<RepairItem>> repair_intents(const std::string& state_dir, Effects& fx,
+                                               const Roots& roots) {
   std::string dir = intent_dir(state_dir);
   std::vector<std::string> names;
   {
@@ -260,7 +266,8 @@ Result<std::vector<RepairItem>> repair_intents(const std::string& state_dir, Eff
       continue;
     }
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022) != 0) {
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
+        (st.st_mode & 022) != 0) {
       item.error = plain(path, "not a private regular file of this user");
     } else if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       item.status = RepairItem::Status::Busy;

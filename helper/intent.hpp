@@ -75,10 +75,10 @@ struct RepairItem {
   /// not an intent we wrote, ignored and kept. Busy: a running recovery holds it, skipped.
   enum class Status { Restored, Gone, Failed, Invalid, Busy };
   Status status = Status::Invalid;
-  std::string file;     ///< full path of the intent file
-  std::string device;   ///< as recorded, may be empty for an invalid file
-  std::string undo;     ///< the undo line, empty for an invalid file
-  Error error;          ///< why it failed or was ignored
+  std::string file;    ///< full path of the intent file
+  std::string device;  ///< as recorded, may be empty for an invalid file
+  std::string undo;    ///< the undo line, empty for an invalid file
+  Error error;         ///< why it failed or was ignored
 };
 
 /// Performs every intent left in `state_dir` through `fx` and removes those that succeeded.

@@ -41,6 +41,8 @@ InterruptGuard::~InterruptGuard() {
   g_active = false;
 }
 
-int InterruptGuard::caught() const { return g_caught; }
+int InterruptGuard::caught() const {
+  return g_caught;
+}
 
 }  // namespace usbrecover

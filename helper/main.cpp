@@ -2,6 +2,7 @@
 // usbrecover: brings wedged USB devices back. This file only parses the subcommand name and
 // wires the real roots; everything else is in the cmd_*.cpp files.
 
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string_view>
@@ -25,6 +26,9 @@ constexpr Command kCommands[] = {
     {"tree", usbrecover::cmd_tree, "show the topology with hub power switching and port status"},
     {"reset", usbrecover::cmd_reset, "recover one device with one method and verify it came back"},
     {"repair", usbrecover::cmd_repair, "undo whatever an interrupted run left off"},
+    {"explain", usbrecover::cmd_explain, "show what usbrecover would decide for a device, and why"},
+    {"handle", usbrecover::cmd_handle, "probe, decide and recover (run by units and drop-ins)"},
+    {"dispatch", usbrecover::cmd_dispatch, "start usbrecover@.service for a device (run by udev)"},
 };
 
 void usage(std::ostream& os) {
@@ -52,7 +56,11 @@ int main(int argc, char** argv) {
     return usbrecover::kExitOk;
   }
   // Every member spelled out: GCC's -Wmissing-field-initializers (werror) rejects a partial list.
-  Context ctx{std::cout, std::cerr, "/sys", "/dev", USBRECOVER_STATE_DIR, "/proc/self/mountinfo"};
+  // The state directory may be moved (tests, systems that keep it elsewhere); roots are wired
+  // here and nowhere else.
+  const char* state_dir = std::getenv("USBRECOVER_STATE_DIR");
+  Context ctx{std::cout, std::cerr, "/sys", "/dev", state_dir && *state_dir ? state_dir : USBRECOVER_STATE_DIR,
+              "/proc/self/mountinfo"};
   Args args(argv + 2, argv + argc);
   for (const auto& c : kCommands) {
     if (c.name == name) return c.run(args, ctx);

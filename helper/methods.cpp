@@ -73,7 +73,8 @@ std::vector<Step> join(std::vector<Step> off, std::optional<Millis> hold, std::v
 
 Result<Plan> plan_port_power(const Snapshot& snap) {
   const UsbDevice& dev = snap.device;
-  if (!snap.hub || !snap.port) return refused(dev.sysname + " is a root hub; it has no upstream port to power off");
+  if (!snap.hub || !snap.port)
+    return refused(dev.sysname + " is a root hub; it has no upstream port to power off");
   const Hub& hub = *snap.hub;
   const Port& port = *snap.port;
   switch (hub.switching) {
@@ -152,14 +153,16 @@ Result<Plan> plan_steps(const Snapshot& snap, Method method, const PlanOptions& 
         // usbfs is not a driver that binds: it is a program's claim, made and dropped by ioctl.
         if (intf.driver.empty() || intf.driver == "usbfs") continue;
         std::string dir = drivers_dir(opts.sysfs_root, "usb", intf.driver);
-        add_off_on(off, on, write_action(dir + "/unbind", intf.sysname), write_action(dir + "/bind", intf.sysname));
+        add_off_on(off, on, write_action(dir + "/unbind", intf.sysname),
+                   write_action(dir + "/bind", intf.sysname));
       }
       if (off.empty()) return refused("no kernel driver is bound to an interface of " + dev.sysname);
       plan.steps = join(std::move(off), std::nullopt, std::move(on));
       return plan;
     }
     case Method::Authorize:
-      plan.steps = {Step{write_action(dev.syspath + "/authorized", "0"), write_action(dev.syspath + "/authorized", "1")},
+      plan.steps = {Step{write_action(dev.syspath + "/authorized", "0"),
+                         write_action(dev.syspath + "/authorized", "1")},
                     Step{write_action(dev.syspath + "/authorized", "1"), std::nullopt}};
       return plan;
     case Method::PortPower:
@@ -170,13 +173,15 @@ Result<Plan> plan_steps(const Snapshot& snap, Method method, const PlanOptions& 
         return refused("parent hub " + snap.hub->device.sysname +
                        " is a root hub, which the kernel does not reset (try --method controller)");
       }
-      if (snap.hub->device.devnode.empty()) return refused("hub " + snap.hub->device.sysname + " has no device node");
+      if (snap.hub->device.devnode.empty())
+        return refused("hub " + snap.hub->device.sysname + " has no device node");
       plan.steps = {Step{reset_action(snap.hub->device.devnode), std::nullopt}};
       plan.reenumerates = true;
       return plan;
     case Method::Controller: {
       const Controller& c = snap.controller;
-      if (c.name.empty() || c.subsystem.empty()) return refused("the host controller of " + dev.sysname + " is not known");
+      if (c.name.empty() || c.subsystem.empty())
+        return refused("the host controller of " + dev.sysname + " is not known");
       if (c.driver.empty()) return refused("no driver is bound to host controller " + c.name);
       std::string dir = drivers_dir(opts.sysfs_root, c.subsystem, c.driver);
       plan.steps = {Step{write_action(dir + "/unbind", c.name), write_action(dir + "/bind", c.name)},
@@ -295,7 +300,8 @@ std::vector<UsbDevice> collateral(const Snapshot& snap, Method method) {
   std::vector<UsbDevice> out;
   for (const UsbDevice* d : pool) {
     if (!hit(*d)) continue;
-    bool seen = std::any_of(out.begin(), out.end(), [&](const UsbDevice& o) { return o.sysname == d->sysname; });
+    bool seen =
+        std::any_of(out.begin(), out.end(), [&](const UsbDevice& o) { return o.sysname == d->sysname; });
     if (!seen) out.push_back(*d);
   }
   return out;

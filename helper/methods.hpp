@@ -20,11 +20,11 @@ namespace usbrecover {
 struct Action {
   enum class Kind { WriteSysfs, ResetDevice, PortPower, Pause };
   Kind kind = Kind::Pause;
-  std::string target;   ///< WriteSysfs: the attribute; ResetDevice/PortPower: the usbfs node
-  std::string value;    ///< WriteSysfs: what is written
-  unsigned port = 0;    ///< PortPower: 1-based hub port
-  bool on = false;      ///< PortPower: on or off
-  Millis duration{0};   ///< Pause
+  std::string target;  ///< WriteSysfs: the attribute; ResetDevice/PortPower: the usbfs node
+  std::string value;   ///< WriteSysfs: what is written
+  unsigned port = 0;   ///< PortPower: 1-based hub port
+  bool on = false;     ///< PortPower: on or off
+  Millis duration{0};  ///< Pause
 
   friend bool operator==(const Action&, const Action&) = default;
 };

@@ -12,6 +12,7 @@
 #include "history.hpp"
 #include "methods.hpp"
 #include "policy.hpp"
+#include "probe.hpp"
 #include "snapshot.hpp"
 
 namespace usbrecover {
@@ -25,13 +26,6 @@ enum class Trigger {
 };
 std::string_view to_string(Trigger t);
 std::optional<Trigger> trigger_from_string(std::string_view s);
-
-/// What the probe said before deciding (probing is I/O; the caller does it).
-struct ProbeResult {
-  enum class State { NotConfigured, Healthy, Failed };
-  State state = State::NotConfigured;
-  std::string detail;  ///< "GET_STATUS answered", "open failed: Permission denied", ...
-};
 
 /// One method of the policy's ladder and whether it will be tried.
 struct Rung {

@@ -48,10 +48,12 @@ Result<TablePolicy> policy_from_properties(const Properties& props) {
   if (!methods) return bad(prop::kMethods, "'" + *get(prop::kMethods) + "' is not a list of methods");
   out.policy.methods = *methods;
   auto resets = number(*get(prop::kMaxResets));
-  if (!resets || *resets > 1000) return bad(prop::kMaxResets, "'" + *get(prop::kMaxResets) + "' is not 0..1000");
+  if (!resets || *resets > 1000)
+    return bad(prop::kMaxResets, "'" + *get(prop::kMaxResets) + "' is not 0..1000");
   out.policy.max_resets = static_cast<unsigned>(*resets);
   auto window = number(*get(prop::kWindowMs));
-  if (!window || *window == 0) return bad(prop::kWindowMs, "'" + *get(prop::kWindowMs) + "' is not a duration");
+  if (!window || *window == 0)
+    return bad(prop::kWindowMs, "'" + *get(prop::kWindowMs) + "' is not a duration");
   out.policy.window = Millis(*window);
   auto cooldown = number(*get(prop::kCooldownMs));
   if (!cooldown) return bad(prop::kCooldownMs, "'" + *get(prop::kCooldownMs) + "' is not a duration");
@@ -60,7 +62,8 @@ Result<TablePolicy> policy_from_properties(const Properties& props) {
   if (!probe) return bad(prop::kProbe, "'" + *get(prop::kProbe) + "' is not a probe");
   out.policy.probe = *probe;
   const std::string& collateral = *get(prop::kAllowCollateral);
-  if (collateral != "0" && collateral != "1") return bad(prop::kAllowCollateral, "'" + collateral + "' is not 0 or 1");
+  if (collateral != "0" && collateral != "1")
+    return bad(prop::kAllowCollateral, "'" + collateral + "' is not 0 or 1");
   out.policy.allow_collateral = collateral == "1";
   return out;
 }

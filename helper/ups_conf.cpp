@@ -11,12 +11,13 @@ namespace usbrecover {
 namespace {
 
 /// NUT drivers that talk to their UPS over USB (nutdrv_qx also speaks serial: see below).
-constexpr std::array<std::string_view, 8> kUsbDrivers = {"usbhid-ups",   "nutdrv_qx",   "blazer_usb",
-                                                         "bcmxcp_usb",   "tripplite_usb", "richcomm_usb",
-                                                         "riello_usb",   "nutdrv_atcl_usb"};
+constexpr std::array<std::string_view, 8> kUsbDrivers = {"usbhid-ups", "nutdrv_qx",      "blazer_usb",
+                                                         "bcmxcp_usb", "tripplite_usb",  "richcomm_usb",
+                                                         "riello_usb", "nutdrv_atcl_usb"};
 
 Error line_error(unsigned line, std::string reason) {
-  return Error{.context = {}, .object = "line " + std::to_string(line), .reason = std::move(reason), .errnum = 0};
+  return Error{
+      .context = {}, .object = "line " + std::to_string(line), .reason = std::move(reason), .errnum = 0};
 }
 
 /// Splits one line into words: bare words, "quoted strings" with \-escapes, '=' on its own.
@@ -129,9 +130,11 @@ bool NutMatcher::matches(const UsbDevice& d) const {
 }
 
 Result<NutLookup> nut_matcher(const std::vector<UpsSection>& sections, const std::string& name) {
-  auto it = std::find_if(sections.rbegin(), sections.rend(), [&](const UpsSection& s) { return s.name == name; });
+  auto it =
+      std::find_if(sections.rbegin(), sections.rend(), [&](const UpsSection& s) { return s.name == name; });
   if (it == sections.rend())
-    return Error{.context = {}, .object = "[" + name + "]", .reason = "no such section in ups.conf", .errnum = 0};
+    return Error{
+        .context = {}, .object = "[" + name + "]", .reason = "no such section in ups.conf", .errnum = 0};
   NutLookup out;
   std::string driver = it->get("driver").value_or("");
   std::string port = it->get("port").value_or("");
@@ -156,7 +159,10 @@ Result<NutLookup> nut_matcher(const std::vector<UpsSection>& sections, const std
     try {
       std::regex check(**p, std::regex::extended);
     } catch (const std::regex_error&) {
-      return Error{.context = {}, .object = "[" + name + "]", .reason = "'" + **p + "' is not a valid pattern", .errnum = 0};
+      return Error{.context = {},
+                   .object = "[" + name + "]",
+                   .reason = "'" + **p + "' is not a valid pattern",
+                   .errnum = 0};
     }
   }
   out.matcher = std::move(m);

@@ -46,8 +46,8 @@ struct NutMatcher {
 /// value is not a valid pattern.
 struct NutLookup {
   std::optional<NutMatcher> matcher;
-  bool not_usb = false;   ///< the section exists but its driver is not a USB one
-  std::string why;        ///< set when not_usb
+  bool not_usb = false;  ///< the section exists but its driver is not a USB one
+  std::string why;       ///< set when not_usb
 };
 Result<NutLookup> nut_matcher(const std::vector<UpsSection>& sections, const std::string& name);
 

@@ -4,8 +4,8 @@
 #include <libudev.h>
 #include <poll.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -24,9 +24,11 @@ Error verify_error(std::string object, std::string reason, int errnum = 0) {
 
 std::optional<std::string> not_back_yet(const UsbDevice& before, const UsbDevice& now, bool reenumerates) {
   if (now.vendor != before.vendor || now.product != before.product) {
-    return "a different device (" + hex4(now.vendor) + ":" + hex4(now.product) + ") is on " + before.port_path;
+    return "a different device (" + hex4(now.vendor) + ":" + hex4(now.product) + ") is on " +
+           before.port_path;
   }
-  if (now.serial != before.serial) return "a device with another serial ('" + now.serial + "') is on " + before.port_path;
+  if (now.serial != before.serial)
+    return "a device with another serial ('" + now.serial + "') is on " + before.port_path;
   if (!now.authorized) return before.sysname + " is not authorized";
   if (reenumerates && now.devnum == before.devnum) return before.sysname + " has not been enumerated anew";
   for (const Interface& was : before.interfaces) {
@@ -37,8 +39,8 @@ std::optional<std::string> not_back_yet(const UsbDevice& before, const UsbDevice
     }
     if (is == nullptr) return "interface " + was.sysname + " is missing";
     if (is->driver != was.driver) {
-      return "interface " + was.sysname + " has " + (is->driver.empty() ? "no driver" : "driver " + is->driver) +
-             " (was " + was.driver + ")";
+      return "interface " + was.sysname + " has " +
+             (is->driver.empty() ? "no driver" : "driver " + is->driver) + " (was " + was.driver + ")";
     }
   }
   return std::nullopt;
@@ -56,7 +58,8 @@ Result<Verifier> Verifier::listen() {
   if (int r = udev_monitor_filter_add_match_subsystem_devtype(m, "usb", nullptr); r < 0) {
     return verify_error("udev", "cannot filter the udev monitor", -r);
   }
-  if (int r = udev_monitor_enable_receiving(m); r < 0) return verify_error("udev", "cannot listen to udev", -r);
+  if (int r = udev_monitor_enable_receiving(m); r < 0)
+    return verify_error("udev", "cannot listen to udev", -r);
   return v;
 }
 
@@ -95,7 +98,8 @@ Result<UsbDevice> Verifier::wait(const UsbDevice& before, bool reenumerates,
       why = before.sysname + " is not there";
     }
     if (stop) {
-      if (auto s = stop()) return verify_error(before.sysname, *s + " while waiting for it to come back: " + why);
+      if (auto s = stop())
+        return verify_error(before.sysname, *s + " while waiting for it to come back: " + why);
     }
     auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
     if (left.count() <= 0) return verify_error(before.sysname, "did not come back in time: " + why);

@@ -42,8 +42,9 @@ class Verifier {
   /// Waits until the device `before` is back (not_back_yet() says nothing), and, when
   /// `reenumerates`, udev has announced it under its new number. Rechecks on every event; fails
   /// with the last reason at `deadline` or when `stop` says so.
-  Result<UsbDevice> wait(const UsbDevice& before, bool reenumerates, std::chrono::steady_clock::time_point deadline,
-                         const DeviceReader& read, const StopCheck& stop = {});
+  Result<UsbDevice> wait(const UsbDevice& before, bool reenumerates,
+                         std::chrono::steady_clock::time_point deadline, const DeviceReader& read,
+                         const StopCheck& stop = {});
 
  private:
   Verifier(udev* u, udev_monitor* m) : udev_(u), monitor_(m) {}

@@ -79,10 +79,10 @@ class LinuxEffectsTest : public ::testing::Test {
   std::string add(const std::string& devpath, const std::string& busdev, const std::string& extra) {
     unsigned bus = std::stoul(busdev.substr(0, 3));
     unsigned dev = std::stoul(busdev.substr(4));
-    std::string record = "P: " + devpath + "\nN: bus/usb/" + busdev + "\nE: SUBSYSTEM=usb\nE: DEVNAME=/dev/bus/usb/" +
-                         busdev + "\nE: DEVTYPE=usb_device\nA: busnum=" + std::to_string(bus) +
-                         "\nA: devnum=" + std::to_string(dev) + "\nA: dev=189:" + std::to_string((bus - 1) * 128 + dev - 1) +
-                         "\n" + extra;
+    std::string record =
+        "P: " + devpath + "\nN: bus/usb/" + busdev + "\nE: SUBSYSTEM=usb\nE: DEVNAME=/dev/bus/usb/" + busdev +
+        "\nE: DEVTYPE=usb_device\nA: busnum=" + std::to_string(bus) + "\nA: devnum=" + std::to_string(dev) +
+        "\nA: dev=189:" + std::to_string((bus - 1) * 128 + dev - 1) + "\n" + extra;
     GError* error = nullptr;
     if (!umockdev_testbed_add_from_string(tb_, record.c_str(), &error)) {
       ADD_FAILURE() << devpath << ": " << (error ? error->message : "?");

@@ -56,8 +56,9 @@ std::size_t fallible_calls(const Plan& p) {
 std::vector<std::string> expected_log(const Plan& p) {
   std::vector<std::string> out;
   for (const Step& s : p.steps) {
-    out.push_back(s.action.kind == Action::Kind::Pause ? "pause " + std::to_string(s.action.duration.count()) + "ms"
-                                                       : to_string(s.action));
+    out.push_back(s.action.kind == Action::Kind::Pause
+                      ? "pause " + std::to_string(s.action.duration.count()) + "ms"
+                      : to_string(s.action));
   }
   return out;
 }
@@ -117,8 +118,7 @@ TEST_P(Guarantee, AStopAtEveryStepLeavesNothingOff) {
     if (k < plan.steps.size()) {
       ASSERT_FALSE(r.ok()) << "stop after " << k;
       EXPECT_TRUE(r.stopped);
-      EXPECT_EQ(r.error->reason,
-                "interrupted by SIGTERM before '" + to_string(plan.steps[k].action) + "'");
+      EXPECT_EQ(r.error->reason, "interrupted by SIGTERM before '" + to_string(plan.steps[k].action) + "'");
     } else {
       EXPECT_TRUE(r.ok());
     }
@@ -150,12 +150,11 @@ TEST_P(Guarantee, WhileSomethingIsOffItsIntentIsOnDisk) {
   EXPECT_EQ(counts, want);
 }
 
-INSTANTIATE_TEST_SUITE_P(Executor, Guarantee, ::testing::ValuesIn(all_plans()),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param.name;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Executor, Guarantee, ::testing::ValuesIn(all_plans()), [](const auto& param_info) {
+  std::string n = param_info.param.name;
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
+});
 
 TEST(Executor, IntentHoldsTheUndoLine) {
   Snapshot s = test::ups_snapshot();

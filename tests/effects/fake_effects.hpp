@@ -38,8 +38,9 @@ class FakeEffects : public Effects {
     return call("reset " + devnode, [] {});
   }
   Status set_port_power(const std::string& hub_devnode, unsigned port, bool on) override {
-    return call("port-power " + hub_devnode + " " + std::to_string(port) + (on ? " on" : " off"),
-                [&] { power_[{hub_devnode, port}] = on; });
+    return call("port-power " + hub_devnode + " " + std::to_string(port) + (on ? " on" : " off"), [&] {
+      power_[{hub_devnode, port}] = on;
+    });
   }
   void pause(std::chrono::milliseconds d) override {
     log_.push_back("pause " + std::to_string(d.count()) + "ms");

@@ -19,7 +19,8 @@ using ::testing::IsEmpty;
 // "action" or "action  <- undo" per step.
 std::vector<std::string> lines(const Plan& p) {
   std::vector<std::string> out;
-  for (const Step& s : p.steps) out.push_back(to_string(s.action) + (s.undo ? "  <- " + to_string(*s.undo) : ""));
+  for (const Step& s : p.steps)
+    out.push_back(to_string(s.action) + (s.undo ? "  <- " + to_string(*s.undo) : ""));
   return out;
 }
 
@@ -58,10 +59,8 @@ TEST(Methods, DeviceRefusesARootHub) {
 
 TEST(Methods, RebindUnbindsEveryBoundKernelDriverThenBindsItBack) {
   Snapshot s = ups_snapshot();
-  s.device.interfaces = {test::iface("1-1.2:1.0", "usbhid"),
-                         test::iface("1-1.2:1.1", "cdc_acm"),
-                         test::iface("1-1.2:1.2", ""),
-                         test::iface("1-1.2:1.3", "usbfs")};
+  s.device.interfaces = {test::iface("1-1.2:1.0", "usbhid"), test::iface("1-1.2:1.1", "cdc_acm"),
+                         test::iface("1-1.2:1.2", ""), test::iface("1-1.2:1.3", "usbfs")};
   EXPECT_THAT(lines(plan_ok(s, Method::Rebind)),
               ElementsAre("write /sys/bus/usb/drivers/usbhid/unbind 1-1.2:1.0  <- write "
                           "/sys/bus/usb/drivers/usbhid/bind 1-1.2:1.0",
@@ -92,10 +91,11 @@ TEST(Methods, AuthorizeWritesZeroThenOne) {
 TEST(Methods, PortPowerSwitchesBothHalvesOfAUsb3PortThroughUsbfs) {
   Plan p = plan_ok(ups_snapshot(), Method::PortPower);
   // USB2 half off first, SuperSpeed half on first; off for the slower hub's 220 ms.
-  EXPECT_THAT(lines(p), ElementsAre("port-power /dev/bus/usb/001/002 2 off  <- port-power /dev/bus/usb/001/002 2 on",
-                                    "port-power /dev/bus/usb/002/002 2 off  <- port-power /dev/bus/usb/002/002 2 on",
-                                    "pause 220ms", "port-power /dev/bus/usb/002/002 2 on",
-                                    "port-power /dev/bus/usb/001/002 2 on"));
+  EXPECT_THAT(lines(p),
+              ElementsAre("port-power /dev/bus/usb/001/002 2 off  <- port-power /dev/bus/usb/001/002 2 on",
+                          "port-power /dev/bus/usb/002/002 2 off  <- port-power /dev/bus/usb/002/002 2 on",
+                          "pause 220ms", "port-power /dev/bus/usb/002/002 2 on",
+                          "port-power /dev/bus/usb/001/002 2 on"));
   EXPECT_TRUE(p.reenumerates);
   EXPECT_THAT(p.collateral, IsEmpty());
 }
@@ -119,8 +119,9 @@ TEST(Methods, PortPowerPrefersTheDisableAttribute) {
   s.port->peer_syspath.clear();
   s.hub->power_on_to_good_ms = 0;  // the 100 ms floor applies
   const std::string attr = s.port->syspath + "/disable";
-  EXPECT_THAT(lines(plan_ok(s, Method::PortPower)),
-              ElementsAre("write " + attr + " 1  <- write " + attr + " 0", "pause 100ms", "write " + attr + " 0"));
+  EXPECT_THAT(
+      lines(plan_ok(s, Method::PortPower)),
+      ElementsAre("write " + attr + " 1  <- write " + attr + " 0", "pause 100ms", "write " + attr + " 0"));
 }
 
 TEST(Methods, PortPowerRefusesAHubWithoutPowerSwitching) {
@@ -128,7 +129,8 @@ TEST(Methods, PortPowerRefusesAHubWithoutPowerSwitching) {
   s.hub->switching = PowerSwitching::None;
   EXPECT_EQ(refusal(s, Method::PortPower), "hub 1-1 does not switch port power");
   s.hub->switching = PowerSwitching::Unknown;
-  EXPECT_THAT(refusal(s, Method::PortPower), HasSubstr("hub 1-1 does not say whether it switches port power"));
+  EXPECT_THAT(refusal(s, Method::PortPower),
+              HasSubstr("hub 1-1 does not say whether it switches port power"));
 }
 
 TEST(Methods, PortPowerRefusesAPeerPortWithoutItsHub) {
@@ -210,9 +212,9 @@ TEST(Methods, ActionsRoundTripThroughTheirOneLineForm) {
     ASSERT_TRUE(back.has_value()) << to_string(a);
     EXPECT_EQ(*back, a);
   }
-  for (const char* bad : {"", "write /sys/a", "write /sys/a 1 2", "write  /sys/a 1", "reboot now",
-                          "port-power /dev/x 0 on", "port-power /dev/x 2 maybe", "port-power /dev/x 256 on",
-                          "pause soon", "reset", "write /sys/a 1 "}) {
+  for (const char* bad :
+       {"", "write /sys/a", "write /sys/a 1 2", "write  /sys/a 1", "reboot now", "port-power /dev/x 0 on",
+        "port-power /dev/x 2 maybe", "port-power /dev/x 256 on", "pause soon", "reset", "write /sys/a 1 "}) {
     EXPECT_FALSE(parse_action(bad).has_value()) << bad;
   }
 }

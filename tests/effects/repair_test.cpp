@@ -55,19 +55,22 @@ TEST(Repair, PerformsEveryValidIntentAndRemovesIt) {
   put(dir, "a.intent", intent("write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2/authorized 1"));
   put(dir, "b.intent", intent("port-power /dev/bus/usb/001/002 2 on"));
   put(dir, "c.intent", intent("write /sys/bus/usb/drivers/usbhid/bind 1-1.2:1.0"));
-  put(dir, "d.intent", intent("write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port2/disable 0"));
+  put(dir, "d.intent",
+      intent("write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port2/disable 0"));
   put(dir, "e.intent", intent("write /sys/bus/pci/drivers/xhci_hcd/bind 0000:00:14.0"));
   FakeEffects fx;
   auto items = repair(dir, fx);
   ASSERT_EQ(items.size(), 5u);
-  for (const auto& it : items) EXPECT_EQ(it.status, Status_::Restored) << it.file << ": " << it.error.message();
+  for (const auto& it : items)
+    EXPECT_EQ(it.status, Status_::Restored) << it.file << ": " << it.error.message();
   EXPECT_EQ(items[1].undo, "port-power /dev/bus/usb/001/002 2 on");
   EXPECT_EQ(items[1].device, "1-1.2 0665:5161");
-  EXPECT_THAT(fx.log(), ElementsAre("write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2/authorized 1",
-                                    "port-power /dev/bus/usb/001/002 2 on",
-                                    "write /sys/bus/usb/drivers/usbhid/bind 1-1.2:1.0",
-                                    "write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port2/disable 0",
-                                    "write /sys/bus/pci/drivers/xhci_hcd/bind 0000:00:14.0"));
+  EXPECT_THAT(
+      fx.log(),
+      ElementsAre("write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2/authorized 1",
+                  "port-power /dev/bus/usb/001/002 2 on", "write /sys/bus/usb/drivers/usbhid/bind 1-1.2:1.0",
+                  "write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port2/disable 0",
+                  "write /sys/bus/pci/drivers/xhci_hcd/bind 0000:00:14.0"));
   EXPECT_THAT(dir.files("intents"), IsEmpty());
 }
 

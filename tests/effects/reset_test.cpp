@@ -55,12 +55,14 @@ class ResetTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* p = std::getenv("LD_PRELOAD");
-    if (p == nullptr || std::strstr(p, "libumockdev-preload") == nullptr) GTEST_SKIP() << "needs umockdev-wrapper";
+    if (p == nullptr || std::strstr(p, "libumockdev-preload") == nullptr)
+      GTEST_SKIP() << "needs umockdev-wrapper";
     tb_ = umockdev_testbed_new();
     add("P: " + kPci + "\nE: SUBSYSTEM=pci\nE: DRIVER=xhci_hcd\nA: vendor=0x8086\nA: device=0xa36d\n");
     add(usb(kPci + "/usb1", 1, 1, "1d6b", "0002", "09") + "A: maxchild=4\n");
     add(usb(kPci + "/usb1/1-1", 1, 2, "05e3", "0610", "09") + "A: maxchild=4\n");
-    umockdev_testbed_set_attribute(tb_, ("/sys" + kPci + "/usb1/1-1").c_str(), "1-1:1.0/1-1-port2/disable", "0");
+    umockdev_testbed_set_attribute(tb_, ("/sys" + kPci + "/usb1/1-1").c_str(), "1-1:1.0/1-1-port2/disable",
+                                   "0");
     add(usb(kPci + "/usb1/1-1/1-1.2", 1, 4, "0665", "5161", "00") + "A: product=USB to Serial\n");
     add(usb(kPci + "/usb1/1-1/1-1.3", 1, 5, "046d", "c52b", "00"));
     recorder_.attach(tb_, "/dev/bus/usb/001/004");
@@ -71,12 +73,12 @@ class ResetTest : public ::testing::Test {
     if (tb_ != nullptr) g_object_unref(tb_);
   }
 
-  static std::string usb(const std::string& devpath, unsigned bus, unsigned dev, const char* vid, const char* pid,
-                         const char* cls) {
+  static std::string usb(const std::string& devpath, unsigned bus, unsigned dev, const char* vid,
+                         const char* pid, const char* cls) {
     char node[32];
     std::snprintf(node, sizeof node, "bus/usb/%03u/%03u", bus, dev);
-    return "P: " + devpath + "\nN: " + node + "\nE: SUBSYSTEM=usb\nE: DEVTYPE=usb_device\nE: DEVNAME=/dev/" + node +
-           "\nE: DRIVER=usb\nA: busnum=" + std::to_string(bus) + "\nA: devnum=" + std::to_string(dev) +
+    return "P: " + devpath + "\nN: " + node + "\nE: SUBSYSTEM=usb\nE: DEVTYPE=usb_device\nE: DEVNAME=/dev/" +
+           node + "\nE: DRIVER=usb\nA: busnum=" + std::to_string(bus) + "\nA: devnum=" + std::to_string(dev) +
            "\nA: dev=189:" + std::to_string((bus - 1) * 128 + dev - 1) + "\nA: idVendor=" + vid +
            "\nA: idProduct=" + pid + "\nA: bDeviceClass=" + cls + "\nA: authorized=1\nA: speed=480\n";
   }
@@ -103,8 +105,9 @@ class ResetTest : public ::testing::Test {
 
 TEST_F(ResetTest, DryRunPrintsTheStepsAndTouchesNothing) {
   EXPECT_EQ(run({"1-1.2", "--method", "device", "--dry-run"}), kExitOk) << err_.str();
-  EXPECT_EQ(out_.str(), "reset '1-1.2' (0665:5161) with device would do:\n  reset /dev/bus/usb/001/004\n"
-                        "disturbs no other device\n");
+  EXPECT_EQ(out_.str(),
+            "reset '1-1.2' (0665:5161) with device would do:\n  reset /dev/bus/usb/001/004\n"
+            "disturbs no other device\n");
   EXPECT_EQ(run({"1-1.2", "--method=authorize", "--dry-run"}), kExitOk) << err_.str();
   EXPECT_EQ(slurp(kDevPath + "/authorized"), "1");
   EXPECT_THAT(changes(recorder_.calls()), IsEmpty());
@@ -113,7 +116,8 @@ TEST_F(ResetTest, DryRunPrintsTheStepsAndTouchesNothing) {
 TEST_F(ResetTest, DryRunNamesTheCollateralAndIsRefusedWithoutPermission) {
   EXPECT_EQ(run({"0665:5161", "--method", "hub", "--dry-run"}), kExitRefused);
   EXPECT_THAT(out_.str(), HasSubstr("would also disturb:\n  1-1.3 (046d:c52b)\n"));
-  EXPECT_THAT(err_.str(), HasSubstr("usbrecover: reset '1-1.2' (0665:5161): method hub would also disturb 1-1.3"));
+  EXPECT_THAT(err_.str(),
+              HasSubstr("usbrecover: reset '1-1.2' (0665:5161): method hub would also disturb 1-1.3"));
   EXPECT_EQ(run({"0665:5161", "--method", "hub", "--dry-run", "--allow-collateral"}), kExitOk) << err_.str();
   EXPECT_EQ(run({"0665:5161", "--method", "hub"}), kExitRefused);
   EXPECT_THAT(changes(recorder_.calls()), IsEmpty());
@@ -142,7 +146,8 @@ TEST_F(ResetTest, ExitCodesFollowTheErrors) {
   recorder_.fail_with(EACCES);
   EXPECT_EQ(run({"1-1.2", "--method", "device"}), kExitNoPerm);
   EXPECT_EQ(err_.str(),
-            "usbrecover: reset '1-1.2' (0665:5161): /dev/bus/usb/001/004: USBDEVFS_RESET failed: Permission denied\n");
+            "usbrecover: reset '1-1.2' (0665:5161): /dev/bus/usb/001/004: USBDEVFS_RESET failed: Permission "
+            "denied\n");
   recorder_.fail_with(EPIPE);
   EXPECT_EQ(run({"1-1.2", "--method", "device"}), kExitFailed);
   EXPECT_EQ(run({"9999:9999", "--method", "device"}), kExitNotFound);

@@ -82,8 +82,8 @@ inline Snapshot ups_snapshot() {
   UsbDevice receiver = usb_device("1-1.4", 1, 6, 0x046d, 0xc52b);
   s.hub_siblings = {stick, receiver};
   s.controller_devices = {hub.device, peer.device, stick, receiver};
-  s.controller = Controller{.syspath = kPci, .name = "0000:00:14.0", .subsystem = "pci", .driver = "xhci_hcd",
-                            .buses = {1, 2}};
+  s.controller = Controller{
+      .syspath = kPci, .name = "0000:00:14.0", .subsystem = "pci", .driver = "xhci_hcd", .buses = {1, 2}};
   return s;
 }
 

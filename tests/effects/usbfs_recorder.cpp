@@ -14,7 +14,9 @@ UsbfsRecorder::UsbfsRecorder() : base_(umockdev_ioctl_base_new()) {
   g_signal_connect(base_, "handle-ioctl", G_CALLBACK(on_ioctl), this);
 }
 
-UsbfsRecorder::~UsbfsRecorder() { g_object_unref(base_); }
+UsbfsRecorder::~UsbfsRecorder() {
+  g_object_unref(base_);
+}
 
 void UsbfsRecorder::attach(UMockdevTestbed* testbed, const std::string& devnode) {
   GError* error = nullptr;

@@ -19,11 +19,16 @@ TEST(UnitName, EscapesLikeSystemdEscapePath) {
 }
 
 Properties table_properties() {
-  return {{"USBRECOVER_SCHEMA", "1"},          {"USBRECOVER_NAME", "UPS"},
-          {"USBRECOVER_SOURCE", "devices.toml:17"}, {"USBRECOVER_METHODS", "device,port-power"},
-          {"USBRECOVER_MAX_RESETS", "3"},      {"USBRECOVER_WINDOW_MS", "3600000"},
-          {"USBRECOVER_COOLDOWN_MS", "30000"}, {"USBRECOVER_PROBE", "megatec-q1"},
-          {"USBRECOVER_ALLOW_COLLATERAL", "0"}, {"ID_VENDOR_ID", "0665"}};
+  return {{"USBRECOVER_SCHEMA", "1"},
+          {"USBRECOVER_NAME", "UPS"},
+          {"USBRECOVER_SOURCE", "devices.toml:17"},
+          {"USBRECOVER_METHODS", "device,port-power"},
+          {"USBRECOVER_MAX_RESETS", "3"},
+          {"USBRECOVER_WINDOW_MS", "3600000"},
+          {"USBRECOVER_COOLDOWN_MS", "30000"},
+          {"USBRECOVER_PROBE", "megatec-q1"},
+          {"USBRECOVER_ALLOW_COLLATERAL", "0"},
+          {"ID_VENDOR_ID", "0665"}};
 }
 
 TEST(PolicyProperties, ReadsBackWhatTheRulesSet) {
@@ -45,7 +50,8 @@ TEST(PolicyProperties, RefusesMissingOrMalformedProperties) {
   auto p = table_properties();
   p["USBRECOVER_SCHEMA"] = "2";
   EXPECT_EQ(policy_from_properties(p).error().message(),
-            "udev property USBRECOVER_SCHEMA: is '2'; this usbrecover reads 1 (regenerate the rules with usbrecover-gen)");
+            "udev property USBRECOVER_SCHEMA: is '2'; this usbrecover reads 1 (regenerate the rules with "
+            "usbrecover-gen)");
   p = table_properties();
   p["USBRECOVER_METHODS"] = "device,reboot";
   EXPECT_EQ(policy_from_properties(p).error().message(),
@@ -55,7 +61,8 @@ TEST(PolicyProperties, RefusesMissingOrMalformedProperties) {
   EXPECT_EQ(policy_from_properties(p).error().message(), "udev property USBRECOVER_PROBE: is missing");
   p = table_properties();
   p["USBRECOVER_WINDOW_MS"] = "-5";
-  EXPECT_EQ(policy_from_properties(p).error().message(), "udev property USBRECOVER_WINDOW_MS: '-5' is not a duration");
+  EXPECT_EQ(policy_from_properties(p).error().message(),
+            "udev property USBRECOVER_WINDOW_MS: '-5' is not a duration");
 }
 
 }  // namespace

@@ -11,8 +11,10 @@ TEST(History, RoundTripsHostileText) {
   h.attempts = {{1, Method::PortPower, true, "verified"},
                 {2, Method::Device, false, "reset failed: Broken pipe\n-x %"}};
   h.services = {{3, "nut-driver@my ups.service", true, "exit-code", "", "1"}};
+  h.failure_streak = 12;
+  h.last_failure = "could not recover 1-1.2: not back";
   std::string text = format_history(h);
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 5);
   auto back = parse_history(text);
   ASSERT_TRUE(back.ok()) << back.error().message();
   EXPECT_EQ(*back, h);
@@ -30,6 +32,8 @@ TEST(History, RejectsCorruptOrForeignFiles) {
   EXPECT_EQ(parse_history("usbrecover-history 1\nattempt 5 device failed -").error().message(),
             "line 2: unterminated line");
   EXPECT_EQ(parse_history("usbrecover-history 1\nrm -rf /\n").error().message(), "line 2: unknown record");
+  EXPECT_EQ(parse_history("usbrecover-history 1\nstreak 0 x\n").error().message(),
+            "line 2: malformed streak");
 }
 
 TEST(History, DeviceKeysSeparateDevicesAndStayFileNames) {

@@ -67,7 +67,8 @@ TEST(UpsConf, MatchesTheDeviceASectionMeans) {
 }
 
 TEST(UpsConf, BusAndDeviceNumbersMatchAsNutPrintsThem) {
-  auto s = parse_ups_conf("[u]\ndriver = usbhid-ups\nport = auto\nbus = \"001\"\ndevice = \"004\"\nbusport = 2\n");
+  auto s =
+      parse_ups_conf("[u]\ndriver = usbhid-ups\nport = auto\nbus = \"001\"\ndevice = \"004\"\nbusport = 2\n");
   auto m = nut_matcher(*s, "u");
   auto ups = testing::ups_alone_on_hub().device;  // 1-1.2, bus 1, device 4
   EXPECT_TRUE(m->matcher->matches(ups));

@@ -55,9 +55,9 @@ stats() {
 row() {  # row LABEL TOOL KEY
   if [ -s "/tmp/bench/$3" ]; then
     set -- "$1" "$2" $(stats "/tmp/bench/$3")
-    printf 'BENCH | %-26s | %-34s | %3s | %7s | %7s | %7s |\n' "$@"
+    printf 'BENCH | %-26s | %-38s | %3s | %7s | %7s | %7s |\n' "$@"
   else
-    printf 'BENCH | %-26s | %-34s | %3s | %7s | %7s | %7s |\n' "$1" "$2" 0 "not run" - -
+    printf 'BENCH | %-26s | %-38s | %3s | %7s | %7s | %7s |\n' "$1" "$2" 0 "not run" - -
   fi
 }
 
@@ -69,8 +69,8 @@ ratio() {  # ratio LABEL KEY_A KEY_B
 }
 
 echo "BENCH rounds: $rounds, device $dev (ftdi-pp) on $hub port $port; qemu TCG, so absolute times are slow"
-echo "BENCH | what                       | command                            |   n |  median |     min |     max |"
-echo "BENCH |----------------------------|------------------------------------|-----|---------|---------|---------|"
+echo "BENCH | what                       | command                                |   n |  median |     min |     max |"
+echo "BENCH |----------------------------|----------------------------------------|-----|---------|---------|---------|"
 row "device reset" "usbrecover reset --method device" A-device
 row "device reset" "usbreset BBB/DDD" B-device
 row "port power cycle" "usbrecover reset --method port-power" A-power

@@ -4,8 +4,12 @@
 . /usr/lib/vm/lib.sh
 need_helper
 
-# Start clean: whatever an earlier scenario left is not this scenario's business.
+# Start clean: what an earlier scenario left behind is that scenario's failure, not this one's.
 ur repair
+if [ "$UR_RC" != 0 ]; then
+  echo "note: an earlier run left intents that repair cannot restore; clearing /run/usbrecover"
+  rm -rf /run/usbrecover/*
+fi
 
 # interrupt NAME METHOD FILE VALUE: kill the helper the moment FILE reads VALUE.
 interrupt() {

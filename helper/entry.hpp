@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// What `handle` and `explain` both gather before deciding: the device, its snapshot, its
+// policy (from udev properties), its history.
+
+#include <optional>
+#include <string>
+
+#include "commands.hpp"
+#include "history.hpp"
+#include "planner.hpp"
+#include "policy_properties.hpp"
+#include "snapshot_reader.hpp"
+#include "target.hpp"
+
+namespace usbrecover {
+
+/// Wall-clock milliseconds since the epoch, the planner's `now`.
+EpochMs epoch_now();
+
+/// Everything known about one device before the decision.
+struct DeviceContext {
+  Snapshot snapshot;
+  std::optional<TablePolicy> table;  ///< nullopt: the device is not in the table
+  std::string policy_error;          ///< why the properties could not be read, if they exist
+  std::string key;                   ///< device_key() of the device
+};
+
+/// Reads the snapshot and policy of `device`.
+Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device);
+
+/// Parses the options `handle` and `explain` share. Returns the unknown or malformed argument
+/// as an error message ("unknown argument '--x'"), empty when all is well.
+struct EntryOptions {
+  TargetSpec target;
+  std::optional<std::string> selector;  ///< explain's positional SELECTOR
+  std::optional<Trigger> trigger;
+  std::string unit;  ///< --unit, the service a drop-in runs for
+  Millis timeout = std::chrono::seconds(60);
+  bool json = false;
+  bool probe = false;    ///< explain --probe
+  bool dry_run = false;  ///< handle --dry-run
+  bool help = false;
+  std::string metrics;  ///< --metrics FILE (Prometheus textfile)
+};
+std::string parse_entry_options(const Args& args, EntryOptions& o, bool positional_selector);
+
+/// Writes a decision as JSON (explain --json, handle --dry-run --json).
+void decision_json(std::ostream& os, const DeviceContext& dc, const Policy& policy, Trigger trigger,
+                   const ProbeResult& probe, const Decision& d);
+/// Writes a decision as text: the headline, the reasons, the ladder with each method's steps.
+void decision_text(std::ostream& os, const DeviceContext& dc, const Policy& policy, Trigger trigger,
+                   const ProbeResult& probe, const Decision& d);
+
+}  // namespace usbrecover

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// One line per decision and per outcome, with the reasons. To the journal with structured
+// fields and a MESSAGE_ID (see data/usbrecover.catalog) when the helper runs under systemd,
+// to stderr otherwise. Repeated identical failures are thinned out: the first ten are logged,
+// then every hundredth, so a device that keeps failing does not flood the log.
+
+#include <iosfwd>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace usbrecover {
+
+/// MESSAGE_IDs, one per kind of line; the catalog explains each.
+namespace message_id {
+inline constexpr const char* kDecision = "4f9e1c2a7b3d4e5f8a6b9c0d1e2f3a4b";
+inline constexpr const char* kRecovered = "8c2d6e0f4a1b4c3d9e7f5a2b6c8d0e1f";
+inline constexpr const char* kFailed = "d1e3f5a7b9c24d6e8f0a1b3c5d7e9f20";
+inline constexpr const char* kRefused = "a7b9c1d3e5f74a8b9c0d2e4f6a8b0c1d";
+}  // namespace message_id
+
+enum class Priority { Err = 3, Warning = 4, Notice = 5, Info = 6 };
+
+struct LogLine {
+  Priority priority = Priority::Info;
+  const char* message_id = nullptr;
+  std::string message;
+  std::vector<std::pair<std::string, std::string>> fields;  ///< USBRECOVER_DEVICE=1-1.2, ...
+};
+
+/// Decides whether the n-th identical failure in a row (n >= 1) is logged.
+bool log_repeat(unsigned n);
+/// The note appended to the tenth identical failure.
+inline constexpr const char* kRepeatNote = " (repeated failures are now logged every 100th time)";
+
+class Logger {
+ public:
+  /// `journal`: send to the journal (when built with libsystemd) instead of `err`.
+  Logger(std::ostream& err, bool journal) : err_(err), journal_(journal) {}
+  /// True when stderr is the journal's stream (systemd sets JOURNAL_STREAM).
+  static bool stderr_is_journal();
+
+  void log(const LogLine& line);
+
+ private:
+  std::ostream& err_;
+  bool journal_;
+};
+
+}  // namespace usbrecover

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#include "recovery.hpp"
+
+#include "effects_linux.hpp"
+#include "intent.hpp"
+#include "verify.hpp"
+
+namespace usbrecover {
+
+std::string device_label(const UsbDevice& d) {
+  return d.sysname + " " + hex4(d.vendor) + ":" + hex4(d.product);
+}
+
+RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader& reader,
+                          const RecoveryRoots& roots, std::chrono::steady_clock::time_point deadline,
+                          const StopCheck& stop) {
+  RecoveryOutcome o;
+  // Listen before acting, so the device's own events are never missed.
+  auto verifier = Verifier::listen();
+  if (!verifier) {
+    o.error = verifier.error();
+    return o;
+  }
+  LinuxEffects fx(roots.sysfs, roots.dev, [&] { return stop && stop().has_value(); });
+  IntentJournal journal(roots.state_dir);
+  o.run = execute(plan, fx, journal, device_label(snap.device), stop);
+  if (!o.run.ok()) {
+    Error e = *o.run.error;
+    for (const Action& a : o.run.left_off)
+      e.reason += "; left off: '" + to_string(a) + "' (run 'usbrecover repair')";
+    o.error = e;
+    return o;
+  }
+  auto after = verifier->wait(
+      snap.device, plan.reenumerates, deadline, [&](const std::string& path) { return reader.device(path); },
+      stop);
+  if (!after) {
+    o.error = after.error();
+    return o;
+  }
+  o.after = *after;
+  return o;
+}
+
+}  // namespace usbrecover

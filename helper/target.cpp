@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+#include "target.hpp"
+
+#include <libudev.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "selector.hpp"
+#include "ups_conf.hpp"
+
+namespace usbrecover {
+
+namespace {
+
+Result<Target> from_candidates(std::vector<UsbDevice> matches, const std::string& what) {
+  Target t;
+  if (matches.size() == 1) {
+    t.kind = Target::Kind::Found;
+    t.device = std::move(matches.front());
+  } else if (matches.empty()) {
+    t.kind = Target::Kind::NotFound;
+    t.why = "no USB device matches " + what;
+  } else {
+    t.kind = Target::Kind::Ambiguous;
+    t.why = what + " matches " + std::to_string(matches.size()) + " devices:";
+    for (const auto& d : matches) t.why += " " + describe_candidate(d) + ";";
+    t.why.pop_back();
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, const std::string& sysfs_root) {
+  if (spec.syspath) {
+    std::string path = *spec.syspath;
+    if (!path.starts_with(sysfs_root + "/")) path = sysfs_root + path;
+    auto d = reader.device(path);
+    if (!d) return Target{Target::Kind::NotFound, {}, d.error().message()};
+    return Target{Target::Kind::Found, *d, {}};
+  }
+  auto devices = reader.all_devices();
+  if (!devices) return devices.error();
+  if (spec.match) {
+    auto sel = parse_selector(*spec.match, spec.serial);
+    if (!sel) return sel.error();
+    Resolution r = resolve_selector(*sel, *devices);
+    return from_candidates(
+        r.matches, "'" + *spec.match + "'" + (spec.serial ? " with serial '" + *spec.serial + "'" : ""));
+  }
+  if (!spec.nut_instance) return Error{.context = {}, .object = {}, .reason = "no device given", .errnum = 0};
+  std::ifstream in(spec.ups_conf);
+  if (!in) return errno_error(spec.ups_conf, "cannot read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto sections = parse_ups_conf(text.str());
+  if (!sections) return sections.error().within(spec.ups_conf);
+  auto lookup = nut_matcher(*sections, *spec.nut_instance);
+  if (!lookup) return lookup.error().within(spec.ups_conf);
+  if (lookup->not_usb) return Target{Target::Kind::NotOurs, {}, lookup->why};
+  std::vector<UsbDevice> matches;
+  for (const auto& d : *devices)
+    if (!d.is_root_hub && lookup->matcher->matches(d)) matches.push_back(d);
+  return from_candidates(std::move(matches), "NUT instance [" + *spec.nut_instance + "]");
+}
+
+Result<Properties> udev_properties(const std::string& syspath) {
+  udev* u = udev_new();
+  if (!u) return errno_error("libudev", "cannot initialise");
+  udev_device* d = udev_device_new_from_syspath(u, syspath.c_str());
+  if (!d) {
+    Error e = errno_error(syspath, "no such device");
+    udev_unref(u);
+    return e;
+  }
+  Properties props;
+  for (auto* e = udev_device_get_properties_list_entry(d); e; e = udev_list_entry_get_next(e)) {
+    const char* name = udev_list_entry_get_name(e);
+    const char* value = udev_list_entry_get_value(e);
+    if (name) props[name] = value ? value : "";
+  }
+  udev_device_unref(d);
+  udev_unref(u);
+  return props;
+}
+
+}  // namespace usbrecover

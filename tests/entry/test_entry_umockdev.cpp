@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+// The entry points end to end against a umockdev testbed: explain, handle for each trigger,
+// the NUT instance lookup, and fifty concurrent helpers doing one recovery.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "history.hpp"
+#include "state_store.hpp"
+#include "testbed.hpp"
+
+extern char** environ;
+
+namespace usbrecover {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::HubSpec;
+using testing::Testbed;
+
+/// The table properties the generated rules would set for the UPS.
+std::vector<std::pair<std::string, std::string>> table_props(const std::string& methods,
+                                                             const std::string& cooldown_ms) {
+  return {{"USBRECOVER_SCHEMA", "1"},
+          {"USBRECOVER_NAME", "INNO TECH UPS"},
+          {"USBRECOVER_SOURCE", "t.toml:3"},
+          {"USBRECOVER_METHODS", methods},
+          {"USBRECOVER_MAX_RESETS", "3"},
+          {"USBRECOVER_WINDOW_MS", "3600000"},
+          {"USBRECOVER_COOLDOWN_MS", cooldown_ms},
+          {"USBRECOVER_PROBE", "none"},
+          {"USBRECOVER_ALLOW_COLLATERAL", "0"}};
+}
+
+/// controller 0000:00:14.0 / usb1 / hub 1-1 (per-port power) / UPS on 1-1.1, stick on 1-1.2
+/// (mounted), and an unlisted keyboard on 1-2.
+struct Bed {
+  explicit Bed(const std::string& methods = "authorize", const std::string& cooldown_ms = "30000") {
+    bed = std::make_unique<Testbed>();
+    auto pci = bed->add_pci_controller("0000:00:14.0", "xhci_hcd");
+    auto usb1 = bed->add_root_hub(pci, 1, HubSpec{4, PowerSwitching::PerPort, 20, false, true});
+    hub = bed->add_hub(usb1, 1, {0x05e3, 0x0608, "Genesys", "Hub", "", "480", "2.00", 9, {}, {}},
+                       HubSpec{4, PowerSwitching::PerPort, 100, false, true});
+    ups = bed->add_device(hub, 1,
+                          {0x0665,
+                           0x5161,
+                           "INNO TECH",
+                           "USB to Serial",
+                           "",
+                           "1.5",
+                           "1.00",
+                           0,
+                           {{0, 3, 0, 0, "usbhid", {{0x81, 3, 8, 10}}}},
+                           table_props(methods, cooldown_ms)});
+    stick = bed->add_device(hub, 2,
+                            {0x0781,
+                             0x5583,
+                             "SanDisk",
+                             "Ultra Fit",
+                             "4C53",
+                             "480",
+                             "2.00",
+                             0,
+                             {{0, 8, 6, 0x50, "usb-storage", {}}},
+                             {}});
+    bed->add_disk(Testbed::interface_path(stick, 0), "sdb", 8, 16);
+    keyboard = bed->add_device(
+        usb1, 2,
+        {0x046d, 0xc31c, "Logitech", "USB Keyboard", "", "1.5", "1.10", 0, {{0, 3, 1, 1, "usbhid", {}}}, {}});
+    mountinfo = bed->write_mountinfo("98 22 8:17 / /media/stick rw - vfat /dev/sdb1 rw\n");
+    char tmpl[] = "/tmp/usbrecover-entry.XXXXXX";
+    state = ::mkdtemp(tmpl);
+  }
+  ~Bed() { fs::remove_all(state); }
+
+  /// Runs a command in-process; returns its exit code, stdout and stderr.
+  int run(int (*cmd)(const Args&, Context&), const Args& args) {
+    out.str({});
+    err.str({});
+    Context ctx{out, err, "/sys", "/dev", state, mountinfo};
+    return cmd(args, ctx);
+  }
+
+  std::string key() const { return device_key("1-1.1", 0x0665, 0x5161, ""); }
+  History history() const {
+    auto h = StateStore(state).load(key());
+    EXPECT_TRUE(h.ok());
+    return h ? *h : History{};
+  }
+  void record_failed_service_run() {
+    History h = history();
+    h.services.push_back({1, "nut-driver@myups.service", true, "exit-code", "exited", "1"});
+    ASSERT_TRUE(StateStore(state).save(key(), h).ok());
+  }
+
+  std::unique_ptr<Testbed> bed;
+  std::string hub, ups, stick, keyboard, mountinfo, state;
+  std::ostringstream out, err;
+};
+
+TEST(Explain, ShowsTheDecisionItsReasonsAndTheLadder) {
+  Bed b("device,hub,port-power");
+  ASSERT_EQ(b.run(cmd_explain, {"0665:5161"}), kExitOk) << b.err.str();
+  const std::string text = b.out.str();
+  EXPECT_THAT(text, HasSubstr("table entry: INNO TECH UPS (t.toml:3)"));
+  EXPECT_THAT(text,
+              HasSubstr("recover: the probe failed (assumed: explain does not probe without --probe); start "
+                        "with device"));
+  EXPECT_THAT(text, HasSubstr("  try  device: disturbs no other device\n"));
+  EXPECT_THAT(text,
+              HasSubstr("  skip hub: would also disturb 1-1.2 (0781:5583 SanDisk Ultra Fit, mounted on "
+                        "/media/stick); the policy does not allow collateral (a mounted filesystem may lose "
+                        "data)"));
+  EXPECT_THAT(text, HasSubstr("  try  port-power: disturbs no other device\n"));
+  EXPECT_THAT(text,
+              HasSubstr("write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port1/disable 1"));
+  // explain acts on nothing: no ioctl reached the device and no history was written.
+  EXPECT_TRUE(b.bed->usbfs().calls(b.bed->devnode(b.ups)).empty());
+  EXPECT_FALSE(fs::exists(b.state + "/history"));
+}
+
+TEST(Explain, JsonCarriesTheSameDecision) {
+  Bed b;
+  ASSERT_EQ(b.run(cmd_explain, {"1-1.1", "--trigger", "add", "--json"}), kExitOk) << b.err.str();
+  const std::string json = b.out.str();
+  EXPECT_THAT(json, HasSubstr("\"verdict\": \"recover\""));
+  EXPECT_THAT(json, HasSubstr("\"trigger\": \"add\""));
+  EXPECT_THAT(json, HasSubstr("\"entry\": \"INNO TECH UPS\""));
+}
+
+TEST(Explain, RefusesAmbiguityAndNamesMissingDevices) {
+  Bed b;
+  EXPECT_EQ(b.run(cmd_explain, {"ffff:0001"}), kExitNotFound);
+  EXPECT_EQ(b.err.str(), "usbrecover: explain: no USB device matches 'ffff:0001'\n");
+  EXPECT_EQ(b.run(cmd_explain, {"0665:5161", "--trigger", "reboot"}), kExitUsage);
+}
+
+TEST(Handle, AddLeavesADeviceThatHasNoProbeToFail) {
+  Bed b;
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "add", "--syspath", b.ups}), kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("'1-1.1' (0665:5161): leave it: no probe is configured"));
+  EXPECT_TRUE(b.history().attempts.empty());
+}
+
+TEST(Handle, ADeviceOutsideTheTableIsLeftAlone) {
+  Bed b;
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "046d:c31c"}), kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr("'1-2' (046d:c31c) is not in the usbrecover table"));
+}
+
+TEST(Handle, ServiceStopRecordsTheResultAndTheNextStartRecovers) {
+  Bed b("authorize");
+  ::setenv("SERVICE_RESULT", "exit-code", 1);
+  ::setenv("EXIT_CODE", "exited", 1);
+  ::setenv("EXIT_STATUS", "1", 1);
+  ASSERT_EQ(
+      b.run(cmd_handle, {"--trigger", "service-stop", "--unit", "myups.service", "--match", "0665:5161"}),
+      kExitOk);
+  ::unsetenv("SERVICE_RESULT");
+  ::unsetenv("EXIT_CODE");
+  ::unsetenv("EXIT_STATUS");
+  ASSERT_EQ(b.history().services.size(), 1u);
+  EXPECT_TRUE(b.history().services[0].failed);
+
+  ASSERT_EQ(
+      b.run(cmd_handle, {"--trigger", "service-start", "--unit", "myups.service", "--match", "0665:5161"}),
+      kExitOk)
+      << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("recover: the last run of myups.service failed"));
+  EXPECT_THAT(b.err.str(), HasSubstr("recovered with authorize: verified"));
+  auto h = b.history();
+  ASSERT_EQ(h.attempts.size(), 1u);
+  EXPECT_EQ(h.attempts[0].method, Method::Authorize);
+  EXPECT_TRUE(h.attempts[0].recovered);
+  // The device is authorized again: nothing was left off.
+  std::ifstream authorized(b.bed->root_dir() + b.ups + "/authorized");
+  std::string value;
+  authorized >> value;
+  EXPECT_EQ(value, "1");
+
+  // Started again with nothing new: the recovery stands, nothing to do.
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"}), kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr("leave it"));
+  EXPECT_EQ(b.history().attempts.size(), 1u);
+}
+
+TEST(Handle, NutInstanceFindsItsDeviceThroughUpsConf) {
+  Bed b;
+  std::string conf = b.state + "/ups.conf";
+  std::ofstream(conf)
+      << "[myups]\n  driver = nutdrv_qx\n  port = auto\n  vendorid = 0665\n  productid = 5161\n"
+         "[serial]\n  driver = nutdrv_qx\n  port = /dev/ttyS0\n";
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "myups", "--ups-conf", conf}),
+            kExitOk)
+      << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("'1-1.1' (0665:5161): leave it"));
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "serial", "--ups-conf", conf}),
+            kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr("nothing to do: driver nutdrv_qx on /dev/ttyS0 does not talk USB"));
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "nosuch", "--ups-conf", conf}),
+            kExitData);
+  EXPECT_THAT(b.err.str(), HasSubstr("[nosuch]: no such section in ups.conf"));
+}
+
+TEST(Handle, RefusesCollateralAndSaysSo) {
+  Bed b("hub", "0");
+  b.record_failed_service_run();
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"}), kExitRefused);
+  EXPECT_THAT(b.err.str(), HasSubstr("refuse: no method of the policy can be used on this device"));
+  EXPECT_TRUE(b.history().attempts.empty());
+}
+
+TEST(Handle, FiftyConcurrentHelpersDoOneRecovery) {
+  Bed b("authorize");
+  b.record_failed_service_run();
+  std::string state_env = "USBRECOVER_STATE_DIR=" + b.state;
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  env_strings.push_back(state_env);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  const char* argv[] = {USBRECOVER_BIN, "handle",    "--trigger", "service-start",
+                        "--match",      "0665:5161", "--unit",    "nut-driver@myups.service",
+                        nullptr};
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 50; ++i) {
+    pid_t pid = 0;
+    ASSERT_EQ(
+        posix_spawn(&pid, USBRECOVER_BIN, nullptr, nullptr, const_cast<char* const*>(argv), envp.data()), 0);
+    pids.push_back(pid);
+  }
+  int ok = 0;
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++ok;
+  }
+  EXPECT_EQ(ok, 50);
+  auto h = b.history();
+  ASSERT_EQ(h.attempts.size(), 1u) << "exactly one recovery";
+  EXPECT_TRUE(h.attempts[0].recovered);
+}
+
+}  // namespace
+}  // namespace usbrecover
