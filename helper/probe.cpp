@@ -2,7 +2,6 @@
 #include "probe.hpp"
 
 #include <fcntl.h>
-#include <libusb.h>
 #include <linux/usbdevice_fs.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -18,6 +17,12 @@
 #include <span>
 
 #include "probe_megatec.hpp"
+
+// libusb.h declares C flexible arrays in the zero-length spelling that -Wpedantic rejects in C++.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#include <libusb.h>
+#pragma GCC diagnostic pop
 
 namespace usbrecover {
 

@@ -65,7 +65,7 @@ TEST(MegatecReply, CompleteOnceACarriageReturnArrives) {
 TEST(MegatecReply, FullStatusLineIsHealthy) {
   const ProbeResult r = judge("(230.0 230.0 230.0 021 50.0 13.5 25.0 00001001\r");
   EXPECT_EQ(r.state, State::Healthy);
-  EXPECT_EQ(r.detail, "Q1 answered 47 bytes: '(230.0 230.0 23...'");
+  EXPECT_EQ(r.detail, "Q1 answered 47 bytes: '(230.0 230.0 230...'");
 }
 
 TEST(MegatecReply, CypressPaddingAfterTheCarriageReturnIsIgnored) {
@@ -74,7 +74,7 @@ TEST(MegatecReply, CypressPaddingAfterTheCarriageReturnIsIgnored) {
   std::string padded = line + std::string(64 - line.size(), '\0');
   const ProbeResult r = judge(padded);
   EXPECT_EQ(r.state, State::Healthy);
-  EXPECT_EQ(r.detail, "Q1 answered 47 bytes: '(230.0 230.0 23...'");
+  EXPECT_EQ(r.detail, "Q1 answered 47 bytes: '(230.0 230.0 230...'");
 }
 
 TEST(MegatecReply, IpponFixedReportWithJunkAfterTheLineIsHealthy) {
@@ -83,7 +83,7 @@ TEST(MegatecReply, IpponFixedReportWithJunkAfterTheLineIsHealthy) {
   report.resize(64, 'x');
   const ProbeResult r = judge(report);
   EXPECT_EQ(r.state, State::Healthy);
-  EXPECT_EQ(r.detail, "Q1 answered 47 bytes: '(215.0 215.0 22...'");
+  EXPECT_EQ(r.detail, "Q1 answered 47 bytes: '(215.0 215.0 220...'");
 }
 
 TEST(MegatecReply, ShortButWellFormedLinesCount) {
@@ -101,7 +101,7 @@ TEST(MegatecReply, EmptyIsFailed) {
 TEST(MegatecReply, TruncatedLineIsFailed) {
   const ProbeResult r = judge("(230.0 230.0 230.0 021");
   EXPECT_EQ(r.state, State::Failed);
-  EXPECT_EQ(r.detail, "Q1 reply '(230.0 230.0 23...' does not end with \\r");
+  EXPECT_EQ(r.detail, "Q1 reply '(230.0 230.0 230...' does not end with \\r");
 }
 
 TEST(MegatecReply, IpponEmptyAnswerIsFailed) {

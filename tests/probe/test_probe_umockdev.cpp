@@ -244,7 +244,7 @@ TEST_F(ProbeTest, MegatecCypressHappyPath) {
   ups_->add(*bed_, cypress_node_, cypress_model());
   const ProbeResult r = probe(Probe::MegatecQ1, device_from(cypress_, kCypress));
   EXPECT_EQ(r.state, State::Healthy) << r.detail;
-  EXPECT_EQ(r.detail, "Q1 answered 47 bytes: '(230.0 230.0 23...'");
+  EXPECT_EQ(r.detail, "Q1 answered 47 bytes: '(230.0 230.0 230...'");
 
   const auto reports = set_reports(cypress_node_);
   ASSERT_EQ(reports.size(), 1u);
@@ -277,7 +277,7 @@ TEST_F(ProbeTest, MegatecIpponHappyPath) {
   ups_->add(*bed_, ippon_node_, ippon_model());
   const ProbeResult r = probe(Probe::MegatecQ1, device_from(ippon_, kIppon));
   EXPECT_EQ(r.state, State::Healthy) << r.detail;
-  EXPECT_EQ(r.detail, "Q1 answered 47 bytes: '(215.0 215.0 22...'");
+  EXPECT_EQ(r.detail, "Q1 answered 47 bytes: '(215.0 215.0 220...'");
 
   const auto reports = set_reports(ippon_node_);
   ASSERT_EQ(reports.size(), 1u);
@@ -366,7 +366,9 @@ TEST_F(ProbeTest, MegatecUsesTheSnapshotsInterruptInEndpoint) {
   d.interfaces[0].endpoints = {{0x02, 3, 8, 10}, {0x83, 2, 64, 0}, {0x84, 3, 8, 10}};
   EXPECT_EQ(probe(Probe::MegatecQ1, d).state, State::Healthy);
   for (const auto& e : events_of(cypress_node_, Kind::Submit)) {
-    if (e.urb_type == USBDEVFS_URB_TYPE_INTERRUPT) EXPECT_EQ(e.endpoint, 0x84);
+    if (e.urb_type == USBDEVFS_URB_TYPE_INTERRUPT) {
+      EXPECT_EQ(e.endpoint, 0x84);
+    }
   }
 }
 

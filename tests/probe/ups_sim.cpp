@@ -375,7 +375,7 @@ IoctlReply SimulatedUps::driver_ioctl(IoctlCall& call) {
     n->events.push_back(e);
     if (!bound.empty()) return {-1, EBUSY};  // the kernel binds nothing to a claimed interface
     bound = n->kernel_driver;
-    return {0, 0};
+    return {bound.empty() ? 0 : 1, 0};  // device_attach(): 1 when a driver took the interface
   }
   return {-1, ENOTTY};
 }
