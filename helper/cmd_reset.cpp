@@ -9,14 +9,15 @@
 #include <ostream>
 
 #include "commands.hpp"
-#include "effects_linux.hpp"
 #include "executor.hpp"
+#include "history.hpp"
 #include "interrupt.hpp"
 #include "json.hpp"
+#include "recovery.hpp"
 #include "methods.hpp"
 #include "selector.hpp"
 #include "snapshot_reader.hpp"
-#include "verify.hpp"
+#include "state_store.hpp"
 
 namespace usbrecover {
 
@@ -248,6 +249,15 @@ int cmd_reset(const Args& args, Context& ctx) {
     return finish(kExitRefused);
   }
 
+  // One recovery per device at a time: a run already under way (udev, a service) owns it.
+  StateStore store(ctx.state_dir);
+  const UsbDevice& dev = snap->device;
+  auto lock = store.lock(device_key(dev.port_path, dev.vendor, dev.product, dev.serial), false);
+  if (!lock) {
+    o.error = lock.error();
+    return finish(lock.error().errnum == EWOULDBLOCK ? kExitTempFail : kExitSoftware);
+  }
+
   // From here on something may be turned off: signals only raise a flag, the deadline and the
   // flag are checked between steps, and everything turned off is turned back on.
   InterruptGuard guard;
@@ -257,31 +267,15 @@ int cmd_reset(const Args& args, Context& ctx) {
     if (Clock::now() >= deadline) return "timed out after " + format_duration(ra.timeout);
     return std::nullopt;
   };
-  auto verifier = Verifier::listen();
-  if (!verifier) {
-    o.error = verifier.error();
-    return finish(kExitSoftware);
+  RecoveryOutcome out =
+      carry_out(*snap, *plan, *reader, RecoveryRoots{ctx.sysfs_root, ctx.dev_root, ctx.state_dir}, deadline, stop);
+  o.run = out.run;
+  if (!out.verified()) {
+    o.error = out.error;
+    bool ran = o.run.ok();
+    return finish(!ran && permission(*o.run.error) ? kExitNoPerm : kExitFailed);
   }
-  LinuxEffects fx(ctx.sysfs_root, ctx.dev_root, [&] { return stop().has_value(); });
-  IntentJournal journal(ctx.state_dir);
-  o.run = execute(*plan, fx, journal,
-                  snap->device.sysname + " " + hex4(snap->device.vendor) + ":" + hex4(snap->device.product),
-                  stop);
-  if (!o.run.ok()) {
-    Error e = *o.run.error;
-    for (const Action& a : o.run.left_off) {
-      e.reason += "; left off: '" + to_string(a) + "' (run 'usbrecover repair')";
-    }
-    o.error = e;
-    return finish(permission(*o.run.error) ? kExitNoPerm : kExitFailed);
-  }
-  auto after = verifier->wait(
-      snap->device, plan->reenumerates, deadline,
-      [&](const std::string& path) { return reader->device(path); }, stop);
-  if (!after) {
-    o.error = after.error();
-    return finish(kExitFailed);
-  }
+  const UsbDevice* after = &*out.after;
   o.after = *after;
   o.verified = true;
   o.elapsed = std::chrono::duration_cast<Millis>(Clock::now() - started);

@@ -2,6 +2,7 @@
 #include "effects_linux.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <linux/usbdevice_fs.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -58,6 +59,38 @@ bool is_below(const std::string& path, const std::string& root) {
 LinuxEffects::LinuxEffects(std::string sysfs_root, std::string dev_root, std::function<bool()> stop)
     : sysfs_root_(std::move(sysfs_root)), dev_root_(std::move(dev_root)), stop_(std::move(stop)) {}
 
+namespace {
+
+/// A driver's `bind` and `unbind` answer ENODEV when the device is already in the state asked
+/// for: bound (to some driver), or not bound to this one. That happens within one rebind: a
+/// driver such as cdc_acm claims its data interface with its control interface and releases it
+/// with it, so the data interface's own unbind and bind find the work done. Those are successes;
+/// the verifier then checks that every interface has its driver back.
+bool already_so(const std::string& path, std::string_view value) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return false;
+  std::string file = path.substr(slash + 1);
+  if (file != "bind" && file != "unbind") return false;
+  // .../bus/BUS/drivers/DRIVER/bind -> .../bus/BUS/devices/NAME/driver
+  auto drivers = path.rfind("/drivers/", slash);
+  if (drivers == std::string::npos || value.empty() || value.find('/') != std::string_view::npos) return false;
+  std::string link = path.substr(0, drivers) + "/devices/" + std::string(value) + "/driver";
+  struct stat st {};
+  bool bound = ::lstat(link.c_str(), &st) == 0;
+  if (file == "bind") return bound;
+  // unbind: done if no driver is bound, or another driver is.
+  if (!bound) return true;
+  char target[4096];
+  ssize_t len = ::readlink(link.c_str(), target, sizeof target - 1);
+  if (len <= 0) return false;
+  target[len] = '\0';
+  std::string driver_dir = path.substr(0, slash);
+  auto bound_name = std::string(target).substr(std::string(target).rfind('/') + 1);
+  return bound_name != driver_dir.substr(driver_dir.rfind('/') + 1);
+}
+
+}  // namespace
+
 Status LinuxEffects::write_sysfs(const std::string& path, std::string_view value) {
   if (!is_below(path, sysfs_root_)) return outside(path, sysfs_root_);
   std::string reason = "write " + std::string(value) + " failed";
@@ -70,6 +103,7 @@ Status LinuxEffects::write_sysfs(const std::string& path, std::string_view value
   if (n < 0) {
     Error e = errno_error(path, reason);
     ::close(fd);
+    if (e.errnum == ENODEV && already_so(path, value)) return Ok{};
     return e;
   }
   if (static_cast<std::size_t>(n) != value.size()) {

@@ -157,6 +157,10 @@ Result<Plan> plan_steps(const Snapshot& snap, Method method, const PlanOptions& 
                    write_action(dir + "/bind", intf.sysname));
       }
       if (off.empty()) return refused("no kernel driver is bound to an interface of " + dev.sysname);
+      // Bind back in interface order, not in reverse: a driver such as cdc_acm binds on its
+      // control interface (the lower number) and claims its data interface from there, and
+      // refuses a bind on the data interface alone.
+      std::reverse(on.begin(), on.end());
       plan.steps = join(std::move(off), std::nullopt, std::move(on));
       return plan;
     }

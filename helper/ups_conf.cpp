@@ -5,6 +5,8 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <optional>
+#include <regex.h>
 
 namespace usbrecover {
 
@@ -63,12 +65,20 @@ Result<std::vector<std::string>> words(std::string_view s, unsigned line) {
   return out;
 }
 
+/// Compiles a NUT match value as NUT does: a POSIX extended regular expression, ignoring
+/// case, that must match the whole value.
+std::optional<regex_t> compile(const std::string& pattern) {
+  regex_t re;
+  if (::regcomp(&re, ("^(" + pattern + ")$").c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) return std::nullopt;
+  return re;
+}
+
 bool full_match(const std::string& pattern, const std::string& value) {
-  try {
-    return std::regex_match(value, std::regex(pattern, std::regex::icase | std::regex::extended));
-  } catch (const std::regex_error&) {
-    return false;
-  }
+  auto re = compile(pattern);
+  if (!re) return false;
+  bool hit = ::regexec(&*re, value.c_str(), 0, nullptr, 0) == 0;
+  ::regfree(&*re);
+  return hit;
 }
 
 }  // namespace
@@ -156,14 +166,10 @@ Result<NutLookup> nut_matcher(const std::vector<UpsSection>& sections, const std
   m.busport = it->get("busport");
   for (const auto* p : {&m.vendorid, &m.productid, &m.serial, &m.bus, &m.device, &m.busport}) {
     if (!*p) continue;
-    try {
-      std::regex check(**p, std::regex::extended);
-    } catch (const std::regex_error&) {
-      return Error{.context = {},
-                   .object = "[" + name + "]",
-                   .reason = "'" + **p + "' is not a valid pattern",
-                   .errnum = 0};
-    }
+    auto re = compile(**p);
+    if (!re)
+      return Error{.context = {}, .object = "[" + name + "]", .reason = "'" + **p + "' is not a valid pattern", .errnum = 0};
+    ::regfree(&*re);
   }
   out.matcher = std::move(m);
   return out;

@@ -5,7 +5,6 @@
 // nut-driver@.service drop-in can pass just the instance name (`--nut-instance myups`).
 
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
