@@ -44,7 +44,8 @@ std::string description_of(const UsbDevice& d) {
   std::string s = d.manufacturer;
   if (!d.product_name.empty()) s += (s.empty() ? "" : " ") + d.product_name;
   s = terminal_safe(s);
-  if (!d.serial.empty()) s += (s.empty() ? "" : " ") + std::string("serial '") + terminal_safe(d.serial) + "'";
+  if (!d.serial.empty())
+    s += (s.empty() ? "" : " ") + std::string("serial '") + terminal_safe(d.serial) + "'";
   if (!d.authorized) s += " [deauthorized]";
   for (const auto& m : d.mounts) s += " [mounted on " + terminal_safe(m) + "]";
   return s;

@@ -80,7 +80,8 @@ class TreeWriter {
       std::string notes;
       if (slot.port.disabled.value_or(false)) notes += ", disabled";
       if (slot.port.connect_type == "hardwired") notes += ", hardwired";
-      if (!slot.port.peer_syspath.empty()) notes += ", peer " + terminal_safe(sysfs::basename(slot.port.peer_syspath));
+      if (!slot.port.peer_syspath.empty())
+        notes += ", peer " + terminal_safe(sysfs::basename(slot.port.peer_syspath));
       if (slot.device == nullptr) {
         out << "empty" << notes << '\n';
         continue;
@@ -202,7 +203,8 @@ int cmd_tree(const Args& args, Context& ctx) {
     std::snprintf(bus, sizeof bus, "%03u", d.busnum);
     ctx.out << "/: Bus " << bus;
     if (auto c = reader->controller(d)) {
-      ctx.out << " [" << terminal_safe(c->name) << ' ' << terminal_safe(c->driver.empty() ? "-" : c->driver) << ']';
+      ctx.out << " [" << terminal_safe(c->name) << ' ' << terminal_safe(c->driver.empty() ? "-" : c->driver)
+              << ']';
     }
     ctx.out << ' ';
     tree.text(ctx.out, d, "    ");

@@ -9,9 +9,9 @@ namespace usbrecover {
 namespace {
 
 // Layout offsets (USB 2.0 §9.6, §11.23.2.1; USB 3.2 §10.15.2.1).
-constexpr std::size_t kHubFixed = 7;      // bLength .. bHubContrCurrent
-constexpr std::size_t kSsHubFixed = 12;   // .. wHubDelay, DeviceRemovable (2 bytes)
-constexpr unsigned kMaxSsPorts = 15;      // a SuperSpeed hub has at most 15 ports
+constexpr std::size_t kHubFixed = 7;     // bLength .. bHubContrCurrent
+constexpr std::size_t kSsHubFixed = 12;  // .. wHubDelay, DeviceRemovable (2 bytes)
+constexpr unsigned kMaxSsPorts = 15;     // a SuperSpeed hub has at most 15 ports
 constexpr std::size_t kDeviceSize = 18;
 constexpr std::size_t kConfigSize = 9;
 constexpr std::size_t kInterfaceSize = 9;
@@ -21,9 +21,13 @@ std::uint16_t le16(std::span<const std::uint8_t> b, std::size_t at) {
   return static_cast<std::uint16_t>(b[at] | (b[at + 1] << 8));
 }
 
-Error bad(std::string reason) { return Error{"", "", std::move(reason), 0}; }
+Error bad(std::string reason) {
+  return Error{"", "", std::move(reason), 0};
+}
 
-std::string num(std::size_t v) { return std::to_string(v); }
+std::string num(std::size_t v) {
+  return std::to_string(v);
+}
 
 std::string hex2(std::uint8_t v) {
   constexpr char kDigits[] = "0123456789abcdef";
@@ -91,7 +95,8 @@ struct Cursor {
 };
 
 // Reads the next descriptor header inside `limit`: its bLength must be >= 2 and fit.
-Result<std::span<const std::uint8_t>> next_descriptor(Cursor& c, std::size_t limit, const std::string& where) {
+Result<std::span<const std::uint8_t>> next_descriptor(Cursor& c, std::size_t limit,
+                                                      const std::string& where) {
   if (c.at + 2 > limit) return bad(where + ": truncated descriptor header at offset " + num(c.at));
   const std::size_t length = c.b[c.at];
   if (length < 2) return bad(where + ": descriptor at offset " + num(c.at) + " has bLength " + num(length));
@@ -108,7 +113,8 @@ Result<ConfigDescriptor> parse_config(Cursor& c, std::size_t index) {
   const std::string where = "configuration " + num(index + 1);
   const std::size_t start = c.at;
   if (start + kConfigSize > c.b.size()) {
-    return bad(where + ": truncated at offset " + num(start) + ", " + num(c.b.size() - start) + " of 9 bytes");
+    return bad(where + ": truncated at offset " + num(start) + ", " + num(c.b.size() - start) +
+               " of 9 bytes");
   }
   const auto hdr = c.b.subspan(start, kConfigSize);
   if (hdr[1] != kDtConfig) return bad(where + ": type 0x" + hex2(hdr[1]) + ", expected 0x02");

@@ -24,12 +24,12 @@ inline constexpr std::uint8_t kDtSsHub = 0x2a;  ///< SuperSpeed hub class descri
 
 /// What a hub class descriptor says about its ports and their power.
 struct HubDescriptor {
-  bool superspeed = false;               ///< descriptor type 0x2A
-  unsigned nports = 0;                   ///< bNbrPorts
-  std::uint16_t characteristics = 0;     ///< wHubCharacteristics, raw
+  bool superspeed = false;                             ///< descriptor type 0x2A
+  unsigned nports = 0;                                 ///< bNbrPorts
+  std::uint16_t characteristics = 0;                   ///< wHubCharacteristics, raw
   PowerSwitching switching = PowerSwitching::Unknown;  ///< from characteristics bits 1:0
-  bool compound = false;                 ///< characteristics bit 2: part of a compound device
-  unsigned power_on_to_good_ms = 0;      ///< bPwrOn2PwrGood * 2
+  bool compound = false;                               ///< characteristics bit 2: part of a compound device
+  unsigned power_on_to_good_ms = 0;                    ///< bPwrOn2PwrGood * 2
   /// DeviceRemovable per port (index 0 is port 1); empty when the bitmap was not in the buffer.
   /// A set bit in the descriptor means "not removable", so `removable[i] == false` is a
   /// hard-wired device.
@@ -59,19 +59,19 @@ struct DeviceDescriptor {
 
 /// One interface (alternate setting) of a configuration, with its endpoints.
 struct InterfaceDescriptor {
-  std::uint8_t number = 0;           ///< bInterfaceNumber
-  std::uint8_t alternate = 0;        ///< bAlternateSetting
+  std::uint8_t number = 0;     ///< bInterfaceNumber
+  std::uint8_t alternate = 0;  ///< bAlternateSetting
   std::uint8_t cls = 0;
   std::uint8_t subclass = 0;
   std::uint8_t protocol = 0;
-  std::vector<Endpoint> endpoints;   ///< in descriptor order
+  std::vector<Endpoint> endpoints;  ///< in descriptor order
 };
 
 /// One configuration descriptor and the interfaces inside its wTotalLength.
 struct ConfigDescriptor {
-  std::uint8_t value = 0;            ///< bConfigurationValue
-  std::uint8_t attributes = 0;       ///< bmAttributes (bit 6 self-powered, bit 5 remote wakeup)
-  std::uint8_t max_power = 0;        ///< bMaxPower, raw (2 mA units, 8 mA at SuperSpeed)
+  std::uint8_t value = 0;       ///< bConfigurationValue
+  std::uint8_t attributes = 0;  ///< bmAttributes (bit 6 self-powered, bit 5 remote wakeup)
+  std::uint8_t max_power = 0;   ///< bMaxPower, raw (2 mA units, 8 mA at SuperSpeed)
   std::vector<InterfaceDescriptor> interfaces;
 };
 

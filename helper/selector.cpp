@@ -97,7 +97,8 @@ Result<Selector> parse_selector(std::string_view text, std::optional<std::string
       return selector_error(text, "a sysfs path must not contain '..'");
     }
     sel.kind = Selector::Kind::SysPath;
-    sel.syspath = strip_trailing_slashes(text.starts_with("/sys/") ? std::string(text) : "/sys" + std::string(text));
+    sel.syspath =
+        strip_trailing_slashes(text.starts_with("/sys/") ? std::string(text) : "/sys" + std::string(text));
     return sel;
   }
   sel.kind = Selector::Kind::Product;

@@ -38,7 +38,9 @@ using UdevPtr = std::unique_ptr<udev, UdevUnref>;
 using DevicePtr = std::unique_ptr<udev_device, DeviceUnref>;
 using EnumeratePtr = std::unique_ptr<udev_enumerate, EnumerateUnref>;
 
-std::string str(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
+std::string str(const char* s) {
+  return s != nullptr ? std::string(s) : std::string();
+}
 
 std::string attr(udev_device* d, const char* name) {
   std::string v = str(udev_device_get_sysattr_value(d, name));
@@ -98,7 +100,7 @@ Port read_port(const std::string& dir) {
 }
 
 bool exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -111,7 +113,8 @@ void interfaces_from_descriptors(UsbDevice& d, const DescriptorSet& set, unsigne
   for (const auto& intf : cfg->interfaces) {
     if (intf.alternate != 0) continue;
     Interface i;
-    i.sysname = port_path_of(d.sysname) + ":" + std::to_string(cfg->value) + "." + std::to_string(intf.number);
+    i.sysname =
+        port_path_of(d.sysname) + ":" + std::to_string(cfg->value) + "." + std::to_string(intf.number);
     i.number = intf.number;
     i.cls = intf.cls;
     i.subclass = intf.subclass;

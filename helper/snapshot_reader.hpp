@@ -19,9 +19,9 @@ namespace usbrecover {
 /// Where the reader looks. libudev always reads the real (or umockdev's) /sys, so there is no
 /// sysfs root here; device nodes and mountinfo can be moved.
 struct ReaderOptions {
-  std::string dev_root = "/dev";                      ///< prefix that replaces "/dev" in devnodes
+  std::string dev_root = "/dev";  ///< prefix that replaces "/dev" in devnodes
   std::string mountinfo = "/proc/self/mountinfo";
-  std::chrono::milliseconds control_timeout{1000};    ///< for the hub descriptor request
+  std::chrono::milliseconds control_timeout{1000};  ///< for the hub descriptor request
 };
 
 /// Reads devices and snapshots. Holds a libudev context; cheap to create, one per command.

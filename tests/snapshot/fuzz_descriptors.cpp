@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::span<const std::uint8_t> bytes(data, size);
   if (auto hub = usbrecover::parse_hub_descriptor(bytes); hub) {
     // Touch every parsed value so the sanitizers see any garbage.
-    volatile unsigned sink = hub->nports + hub->power_on_to_good_ms + static_cast<unsigned>(hub->removable.size());
+    volatile unsigned sink =
+        hub->nports + hub->power_on_to_good_ms + static_cast<unsigned>(hub->removable.size());
     (void)sink;
   }
   if (auto set = usbrecover::parse_descriptors(bytes); set) {

@@ -18,7 +18,8 @@ Bytes device_descriptor() {
 // A configuration with the given body; wTotalLength computed unless `total` is given.
 Bytes config(const Bytes& body, int total = -1, std::uint8_t value = 1) {
   const unsigned len = total >= 0 ? static_cast<unsigned>(total) : 9 + static_cast<unsigned>(body.size());
-  Bytes b = {9, 2, static_cast<std::uint8_t>(len & 0xff), static_cast<std::uint8_t>(len >> 8), 1, value, 0, 0x80, 50};
+  Bytes b = {9,    2, static_cast<std::uint8_t>(len & 0xff), static_cast<std::uint8_t>(len >> 8), 1, value, 0,
+             0x80, 50};
   b.insert(b.end(), body.begin(), body.end());
   return b;
 }
@@ -84,7 +85,8 @@ TEST(HubDescriptor, RejectsHostileInput) {
             "hub descriptor: type 0x01, expected 0x29 or 0x2a");
   EXPECT_EQ(parse_hub_descriptor(Bytes{0, 0x29, 4, 1, 0, 50, 100}).error().reason,
             "hub descriptor: bLength 0 is shorter than the 7 fixed bytes");
-  EXPECT_EQ(parse_hub_descriptor(Bytes{9, 0x29, 4, 1}).error().reason, "hub descriptor: truncated at 4 of 7 bytes");
+  EXPECT_EQ(parse_hub_descriptor(Bytes{9, 0x29, 4, 1}).error().reason,
+            "hub descriptor: truncated at 4 of 7 bytes");
   EXPECT_EQ(parse_hub_descriptor(Bytes{9, 0x2a, 4, 1, 0, 50, 0, 0, 0}).error().reason,
             "hub descriptor: bLength 9 is shorter than the 12 fixed bytes");
   EXPECT_EQ(parse_hub_descriptor(Bytes{12, 0x2a, 16, 1, 0, 50, 0, 0, 0, 0, 0, 0}).error().reason,
@@ -100,7 +102,8 @@ TEST(HubDescriptor, BLengthBeyondBufferDoesNotReadPastIt) {
 }
 
 TEST(Descriptors, UpsWithHidClassDescriptor) {
-  auto set = parse_descriptors(join(device_descriptor(), config(join(join(kHidInterface, kHidClass), kInterruptIn))));
+  auto set = parse_descriptors(
+      join(device_descriptor(), config(join(join(kHidInterface, kHidClass), kInterruptIn))));
   ASSERT_TRUE(set) << set.error().reason;
   EXPECT_EQ(set->device.vendor, 0x0665);
   EXPECT_EQ(set->device.product, 0x5161);
@@ -139,7 +142,8 @@ TEST(Descriptors, DeviceDescriptorOnly) {
 }
 
 TEST(Descriptors, RejectsBadDeviceDescriptor) {
-  EXPECT_EQ(parse_descriptors(Bytes{18, 1, 0}).error().reason, "device descriptor: truncated at 3 of 18 bytes");
+  EXPECT_EQ(parse_descriptors(Bytes{18, 1, 0}).error().reason,
+            "device descriptor: truncated at 3 of 18 bytes");
   Bytes d = device_descriptor();
   d[0] = 0;
   EXPECT_EQ(parse_descriptors(d).error().reason, "device descriptor: bLength 0, expected 18");

@@ -181,17 +181,20 @@ TEST_F(CommandTest, ListJsonIsValidAndEscaped) {
 TEST_F(CommandTest, TreeShowsPowerSwitchingAndPortStatus) {
   ASSERT_EQ(run(cmd_tree, {}), kExitOk) << err_.str();
   const std::string out = out_.str();
-  EXPECT_EQ(out.rfind("/: Bus 001 [0000:00:14.0 xhci_hcd] 1-0 1d6b:0002 480M hub, 4 ports, power per-port", 0), 0u)
+  EXPECT_EQ(
+      out.rfind("/: Bus 001 [0000:00:14.0 xhci_hcd] 1-0 1d6b:0002 480M hub, 4 ports, power per-port", 0), 0u)
       << out;
   EXPECT_NE(out.find("    |__ Port 1: [peer usb2-port1] 1-1 05e3:0610 480M hub, 4 ports, power per-port "
                      "\"GenesysLogic USB2.1 Hub\"\n"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("        |__ Port 1: [peer 2-1-port1] 1-1.1 0665:5161 1.5M usbhid \"INNO TECH USB to Serial\" "
-                     "entry megatec-ups\n"),
-            std::string::npos)
+  EXPECT_NE(
+      out.find("        |__ Port 1: [peer 2-1-port1] 1-1.1 0665:5161 1.5M usbhid \"INNO TECH USB to Serial\" "
+               "entry megatec-ups\n"),
+      std::string::npos)
       << out;
-  EXPECT_NE(out.find("|__ Port 2: [peer usb2-port2] 1-2 1a40:0101 480M hub, 4 ports, power ganged"), std::string::npos);
+  EXPECT_NE(out.find("|__ Port 2: [peer usb2-port2] 1-2 1a40:0101 480M hub, 4 ports, power ganged"),
+            std::string::npos);
   EXPECT_NE(out.find("        |__ Port 2: empty\n"), std::string::npos);
   EXPECT_NE(out.find("    |__ Port 3: empty, disabled, peer usb2-port3\n"), std::string::npos);
   EXPECT_NE(out.find("    |__ Port 4: empty, hardwired, peer usb2-port4\n"), std::string::npos);

@@ -85,7 +85,8 @@ TEST(SelectorParse, ProductStringAndErrors) {
   EXPECT_EQ(s->kind, Selector::Kind::Product);
   EXPECT_EQ(s->product_name, "USB to Serial");
   EXPECT_EQ(parse_selector("").error().message(), "selector '': empty selector");
-  EXPECT_EQ(parse_selector("0665:5161", std::string()).error().message(), "selector '0665:5161': empty --serial");
+  EXPECT_EQ(parse_selector("0665:5161", std::string()).error().message(),
+            "selector '0665:5161': empty --serial");
   // A hostile selector is shown escaped in errors.
   EXPECT_EQ(parse_selector("x", std::string()).error().object, "selector 'x'");
   EXPECT_EQ(parse_selector("\x1b[2J", std::string()).error().object, "selector '\\x1b[2J'");

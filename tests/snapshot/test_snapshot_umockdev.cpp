@@ -225,9 +225,9 @@ TEST_F(SnapshotReaderTest, MissingNodeIsUnknownWithTheReason) {
   ASSERT_TRUE(r);
   auto s = r->snapshot(s_.ups);
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->hub->descriptor_error,
-            "cannot open '/nonexistent-dev" + s_.bed->devnode(s_.hub_usb2_half).substr(4) +
-                "': No such file or directory");
+  EXPECT_EQ(s->hub->descriptor_error, "cannot open '/nonexistent-dev" +
+                                          s_.bed->devnode(s_.hub_usb2_half).substr(4) +
+                                          "': No such file or directory");
 }
 
 TEST_F(SnapshotReaderTest, RefusesWhatIsNotAUsbDevice) {
@@ -243,8 +243,8 @@ TEST_F(SnapshotReaderTest, RefusesWhatIsNotAUsbDevice) {
 TEST_F(SnapshotReaderTest, AllDevicesInOrderWithMounts) {
   auto all = reader_->all_devices();
   ASSERT_TRUE(all);
-  EXPECT_EQ(names(*all), (std::vector<std::string>{"1-0", "1-1", "1-1.1", "1-1.2", "1-2", "1-2.1", "1-2.3", "2-0",
-                                                    "2-1", "2-1.4", "3-0", "3-1"}));
+  EXPECT_EQ(names(*all), (std::vector<std::string>{"1-0", "1-1", "1-1.1", "1-1.2", "1-2", "1-2.1", "1-2.3",
+                                                   "2-0", "2-1", "2-1.4", "3-0", "3-1"}));
   for (const auto& d : *all) {
     const bool mounted = d.port_path == "2-1.4" || d.port_path == "2-1" || d.port_path == "2-0";
     EXPECT_EQ(d.mounts.empty(), !mounted) << d.port_path;

@@ -23,12 +23,13 @@ TEST(JsonQuote, EscapesQuotesBackslashesAndControls) {
 }
 
 TEST(JsonQuote, KeepsValidUtf8AndReplacesInvalidBytes) {
-  EXPECT_EQ(json_quote("Gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x94\x8c"), "\"Gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x94\x8c\"");
+  EXPECT_EQ(json_quote("Gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x94\x8c"),
+            "\"Gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x94\x8c\"");
   EXPECT_EQ(json_quote("\xff\xfe"), "\"\\ufffd\\ufffd\"");
-  EXPECT_EQ(json_quote("\xc3"), "\"\\ufffd\"");                  // truncated sequence
-  EXPECT_EQ(json_quote("\xc0\xaf"), "\"\\ufffd\\ufffd\"");        // overlong '/'
+  EXPECT_EQ(json_quote("\xc3"), "\"\\ufffd\"");                        // truncated sequence
+  EXPECT_EQ(json_quote("\xc0\xaf"), "\"\\ufffd\\ufffd\"");             // overlong '/'
   EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // surrogate
-  EXPECT_EQ(json_quote("\xc2\x9b"), "\"\\u009b\"");               // C1 CSI
+  EXPECT_EQ(json_quote("\xc2\x9b"), "\"\\u009b\"");                    // C1 CSI
   EXPECT_EQ(json_quote("\xe2\x80\xa8"), "\"\\u2028\"");
 }
 
@@ -61,8 +62,12 @@ TEST(TerminalSafe, NeutralisesEscapesAndInvalidBytes) {
   EXPECT_EQ(terminal_safe("Pro\x1b[2Jduct"), "Pro\\x1b[2Jduct");
   EXPECT_EQ(terminal_safe("a\\x1b"), "a\\\\x1b");  // a literal backslash cannot fake an escape
   EXPECT_EQ(terminal_safe("\xff"), "\\xff");
-  EXPECT_EQ(terminal_safe("\xc2\x9b" "31m"), "\\xc2\\x9b31m");
-  EXPECT_EQ(terminal_safe("evil\xe2\x80\xae" "txt"), "evil\\u{202e}txt");
+  EXPECT_EQ(terminal_safe("\xc2\x9b"
+                          "31m"),
+            "\\xc2\\x9b31m");
+  EXPECT_EQ(terminal_safe("evil\xe2\x80\xae"
+                          "txt"),
+            "evil\\u{202e}txt");
   EXPECT_EQ(terminal_safe("Gr\xc3\xbc\xc3\x9f"), "Gr\xc3\xbc\xc3\x9f");
   EXPECT_EQ(terminal_safe("line\nbreak\t"), "line\\x0abreak\\x09");
 }

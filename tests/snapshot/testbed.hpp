@@ -55,8 +55,8 @@ struct DeviceSpec {
   std::string manufacturer;
   std::string product_name;
   std::string serial;
-  std::string speed = "12";         ///< Mbit/s as sysfs spells it
-  std::string version = "2.00";     ///< bcdUSB as sysfs spells it
+  std::string speed = "12";      ///< Mbit/s as sysfs spells it
+  std::string version = "2.00";  ///< bcdUSB as sysfs spells it
   std::uint8_t device_class = 0;
   std::vector<InterfaceSpec> interfaces;
   /// Extra udev properties, e.g. {"USBRECOVER_NAME", "megatec-ups"}.
@@ -68,8 +68,8 @@ struct HubSpec {
   unsigned nports = 4;
   PowerSwitching switching = PowerSwitching::PerPort;  ///< Unknown is encoded as "no switching"
   unsigned power_on_to_good_ms = 100;
-  bool superspeed = false;          ///< answer GET_DESCRIPTOR(0x2A) instead of (0x29)
-  bool port_disable_attr = true;    ///< give its ports a `disable` attribute (kernel >= 6.0)
+  bool superspeed = false;        ///< answer GET_DESCRIPTOR(0x2A) instead of (0x29)
+  bool port_disable_attr = true;  ///< give its ports a `disable` attribute (kernel >= 6.0)
 };
 
 /// The hub class descriptor a hub with `spec` returns (type 0x29 or 0x2A).
@@ -120,22 +120,22 @@ class Testbed {
   void set_attribute(const std::string& syspath, const std::string& name, const std::string& value);
 
  private:
-  std::string add_usb(const std::string& parent, const std::string& name, unsigned bus, const DeviceSpec& spec,
-                      const HubSpec* hub);
+  std::string add_usb(const std::string& parent, const std::string& name, unsigned bus,
+                      const DeviceSpec& spec, const HubSpec* hub);
   void add_ports(const std::string& hub, const HubSpec& spec);
   void mkdir(const std::string& syspath);
 
   UMockdevTestbed* testbed_;
   UsbfsHandler usbfs_;
-  std::vector<unsigned> next_devnum_;  // per bus
+  std::vector<unsigned> next_devnum_;                          // per bus
   std::vector<std::pair<std::string, std::string>> devnodes_;  // syspath -> node
 };
 
 /// The syspaths of the standard bed (see the top of this file).
 struct StandardBed {
   std::unique_ptr<Testbed> bed;
-  std::string xhci, usb1, usb2, hub_usb2_half, hub_ss_half, ups, twin_a, ganged_hub, keyboard, twin_b, storage,
-      partition, ehci, usb3, hostile, mountinfo;
+  std::string xhci, usb1, usb2, hub_usb2_half, hub_ss_half, ups, twin_a, ganged_hub, keyboard, twin_b,
+      storage, partition, ehci, usb3, hostile, mountinfo;
 };
 
 /// Builds the standard bed. Call only when Testbed::available().

@@ -50,7 +50,9 @@ UsbfsHandler::UsbfsHandler() : base_(umockdev_ioctl_base_new()) {
   g_signal_connect(base_, "handle-ioctl", G_CALLBACK(&UsbfsHandler::dispatch), this);
 }
 
-UsbfsHandler::~UsbfsHandler() { g_object_unref(base_); }
+UsbfsHandler::~UsbfsHandler() {
+  g_object_unref(base_);
+}
 
 Status UsbfsHandler::attach(UMockdevTestbed* testbed, const std::string& devnode) {
   // The preload only routes a node to us when a file for it exists in the testbed's /dev.
@@ -173,7 +175,8 @@ void UsbfsHandler::handle(UMockdevIoctlClient* client) {
 IoctlReply UsbfsHandler::control(IoctlCall& call) {
   UsbfsCall& r = call.record();
   const bool in = (r.request_type & 0x80) != 0;
-  std::uint8_t* buffer = r.length > 0 ? call.pointee(offsetof(usbdevfs_ctrltransfer, data), r.length) : nullptr;
+  std::uint8_t* buffer =
+      r.length > 0 ? call.pointee(offsetof(usbdevfs_ctrltransfer, data), r.length) : nullptr;
   if (r.length > 0 && buffer == nullptr) return {-1, EFAULT};
   if (!in && buffer != nullptr) r.data.assign(buffer, buffer + r.length);
 
@@ -183,8 +186,9 @@ IoctlReply UsbfsHandler::control(IoctlCall& call) {
     for (auto it = rules_.rbegin(); it != rules_.rend(); ++it) {
       const auto& m = it->match;
       if (it->devnode != r.devnode) continue;
-      if ((m.request_type && *m.request_type != r.request_type) || (m.b_request && *m.b_request != r.b_request) ||
-          (m.value && *m.value != r.value) || (m.index && *m.index != r.index)) {
+      if ((m.request_type && *m.request_type != r.request_type) ||
+          (m.b_request && *m.b_request != r.b_request) || (m.value && *m.value != r.value) ||
+          (m.index && *m.index != r.index)) {
         continue;
       }
       reply = it->reply;

@@ -28,17 +28,17 @@ namespace usbrecover::testing {
 
 /// One ioctl the code under test made on a usbfs node, and how it was answered.
 struct UsbfsCall {
-  std::string devnode;            ///< "/dev/bus/usb/001/002"
-  unsigned long request = 0;      ///< USBDEVFS_CONTROL, USBDEVFS_RESET, ...
+  std::string devnode;        ///< "/dev/bus/usb/001/002"
+  unsigned long request = 0;  ///< USBDEVFS_CONTROL, USBDEVFS_RESET, ...
   // The setup packet, for USBDEVFS_CONTROL only.
-  std::uint8_t request_type = 0;  ///< bmRequestType
-  std::uint8_t b_request = 0;     ///< bRequest
-  std::uint16_t value = 0;        ///< wValue
-  std::uint16_t index = 0;        ///< wIndex
-  std::uint16_t length = 0;       ///< wLength
-  std::vector<std::uint8_t> data; ///< OUT: what was sent; IN: what was answered
-  long result = 0;                ///< the ioctl's return value
-  int error = 0;                  ///< its errno, 0 on success
+  std::uint8_t request_type = 0;   ///< bmRequestType
+  std::uint8_t b_request = 0;      ///< bRequest
+  std::uint16_t value = 0;         ///< wValue
+  std::uint16_t index = 0;         ///< wIndex
+  std::uint16_t length = 0;        ///< wLength
+  std::vector<std::uint8_t> data;  ///< OUT: what was sent; IN: what was answered
+  long result = 0;                 ///< the ioctl's return value
+  int error = 0;                   ///< its errno, 0 on success
 };
 
 /// Which control requests a rule applies to; an unset field matches anything.
