@@ -236,7 +236,7 @@ int cmd_handle(const Args& args, Context& ctx) {
       attempt.recovered = again.state != ProbeResult::State::Failed;
       attempt.detail = attempt.recovered ? "verified" + (again.detail.empty() ? "" : ", " + again.detail)
                                          : "back but the probe failed: " + again.detail;
-      if (auto fresh = reader->snapshot(after.syspath)) snap = std::move(*fresh);
+      if (auto fresh = reader->snapshot(after.syspath, scope_for(policy))) snap = std::move(*fresh);
     } else {
       attempt.detail = out.error ? out.error->message() : "not back";
     }

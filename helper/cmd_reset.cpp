@@ -13,11 +13,12 @@
 #include "history.hpp"
 #include "interrupt.hpp"
 #include "json.hpp"
-#include "recovery.hpp"
 #include "methods.hpp"
+#include "recovery.hpp"
 #include "selector.hpp"
 #include "snapshot_reader.hpp"
 #include "state_store.hpp"
+#include "target.hpp"
 
 namespace usbrecover {
 
@@ -200,18 +201,21 @@ int cmd_reset(const Args& args, Context& ctx) {
     ctx.err << "usbrecover: reset: " << reader.error().message() << '\n';
     return kExitSoftware;
   }
-  auto devices = reader->all_devices();
-  if (!devices) {
-    ctx.err << "usbrecover: reset: " << devices.error().message() << '\n';
+  auto found = find_selected(*sel, *reader, ctx.sysfs_root);
+  if (!found) {
+    ctx.err << "usbrecover: reset: " << found.error().message() << '\n';
     return kExitSoftware;
   }
-  Resolution res = resolve_selector(*sel, *devices);
+  const Resolution& res = *found;
   if (!res.found()) {
     ctx.err << "usbrecover: reset: " << res.error.message() << '\n';
     return res.not_found() ? kExitNotFound : kExitRefused;
   }
   const auto started = Clock::now();
-  auto snap = reader->snapshot(res.device().syspath);
+  // Every device on the controller only when the method disturbs the whole controller.
+  auto snap =
+      reader->snapshot(res.device().syspath,
+                       *ra.method == Method::Controller ? SnapshotScope::Controller : SnapshotScope::Hub);
   const std::string label = "reset '" + res.device().sysname + "' (" + hex4(res.device().vendor) + ":" +
                             hex4(res.device().product) + ")";
   if (!snap) {
@@ -267,8 +271,8 @@ int cmd_reset(const Args& args, Context& ctx) {
     if (Clock::now() >= deadline) return "timed out after " + format_duration(ra.timeout);
     return std::nullopt;
   };
-  RecoveryOutcome out =
-      carry_out(*snap, *plan, *reader, RecoveryRoots{ctx.sysfs_root, ctx.dev_root, ctx.state_dir}, deadline, stop);
+  RecoveryOutcome out = carry_out(*snap, *plan, *reader,
+                                  RecoveryRoots{ctx.sysfs_root, ctx.dev_root, ctx.state_dir}, deadline, stop);
   o.run = out.run;
   if (!out.verified()) {
     o.error = out.error;

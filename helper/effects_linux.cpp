@@ -2,9 +2,9 @@
 #include "effects_linux.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <linux/usbdevice_fs.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -73,7 +73,8 @@ bool already_so(const std::string& path, std::string_view value) {
   if (file != "bind" && file != "unbind") return false;
   // .../bus/BUS/drivers/DRIVER/bind -> .../bus/BUS/devices/NAME/driver
   auto drivers = path.rfind("/drivers/", slash);
-  if (drivers == std::string::npos || value.empty() || value.find('/') != std::string_view::npos) return false;
+  if (drivers == std::string::npos || value.empty() || value.find('/') != std::string_view::npos)
+    return false;
   std::string link = path.substr(0, drivers) + "/devices/" + std::string(value) + "/driver";
   struct stat st {};
   bool bound = ::lstat(link.c_str(), &st) == 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "entry.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ostream>
 
@@ -16,11 +17,14 @@ EpochMs epoch_now() {
       .count();
 }
 
+SnapshotScope scope_for(const Policy& policy) {
+  bool controller =
+      std::find(policy.methods.begin(), policy.methods.end(), Method::Controller) != policy.methods.end();
+  return controller ? SnapshotScope::Controller : SnapshotScope::Hub;
+}
+
 Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device) {
   DeviceContext dc;
-  auto snap = reader.snapshot(device.syspath);
-  if (!snap) return snap.error();
-  dc.snapshot = std::move(*snap);
   auto props = udev_properties(device.syspath);
   if (!props) return props.error();
   if (has_table_properties(*props)) {
@@ -30,6 +34,10 @@ Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevic
     else
       dc.policy_error = table.error().message();
   }
+  // Read only as much of the tree as the policy's methods need.
+  auto snap = reader.snapshot(device.syspath, scope_for(dc.table ? dc.table->policy : Policy{}));
+  if (!snap) return snap.error();
+  dc.snapshot = std::move(*snap);
   const UsbDevice& d = dc.snapshot.device;
   dc.key = device_key(d.port_path, d.vendor, d.product, d.serial);
   return dc;

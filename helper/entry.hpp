@@ -27,6 +27,10 @@ struct DeviceContext {
   std::string key;                   ///< device_key() of the device
 };
 
+/// The snapshot scope a policy needs: the whole controller only when `controller` is on its
+/// ladder.
+SnapshotScope scope_for(const Policy& policy);
+
 /// Reads the snapshot and policy of `device`.
 Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device);
 

@@ -186,6 +186,9 @@ Result<Plan> plan_steps(const Snapshot& snap, Method method, const PlanOptions& 
       const Controller& c = snap.controller;
       if (c.name.empty() || c.subsystem.empty())
         return refused("the host controller of " + dev.sysname + " is not known");
+      if (!snap.controller_devices_read)
+        return refused("the devices on controller " + c.name +
+                       " were not read, so what it would disturb is unknown");
       if (c.driver.empty()) return refused("no driver is bound to host controller " + c.name);
       std::string dir = drivers_dir(opts.sysfs_root, c.subsystem, c.driver);
       plan.steps = {Step{write_action(dir + "/unbind", c.name), write_action(dir + "/bind", c.name)},

@@ -39,18 +39,26 @@ constexpr std::uint8_t kHidSetReport = 0x09;
 constexpr std::uint16_t kDeviceDescriptor = 0x0100;  // type 1 in the high byte, index 0
 constexpr std::uint8_t kDefaultInterruptIn = 0x81;   // what NUT hard-codes
 
-ProbeResult failed(std::string detail) { return {State::Failed, std::move(detail)}; }
+ProbeResult failed(std::string detail) {
+  return {State::Failed, std::move(detail)};
+}
 
 // The program holding the interface (NUT's driver, as a rule) is talking to the device right
 // now. Claiming it away or interleaving our query with its own would do more harm than any
 // answer is worth, so the device counts as healthy: it is in use. Recovery then rests on the
 // other signals (the driver's own failure reported through ExecStopPost).
-ProbeResult held_by_other_program() { return {State::Healthy, "interface held by another program; not probed"}; }
+ProbeResult held_by_other_program() {
+  return {State::Healthy, "interface held by another program; not probed"};
+}
 
-std::string errno_text(int e) { return std::strerror(e); }
+std::string errno_text(int e) {
+  return std::strerror(e);
+}
 
 // A timeout for usbfs and libusb, in whole milliseconds and never 0: to both, 0 means "forever".
-unsigned timeout_ms(Millis t) { return static_cast<unsigned>(std::clamp<Millis::rep>(t.count(), 1, INT_MAX)); }
+unsigned timeout_ms(Millis t) {
+  return static_cast<unsigned>(std::clamp<Millis::rep>(t.count(), 1, INT_MAX));
+}
 
 class Fd {
  public:
@@ -79,8 +87,8 @@ std::optional<ProbeResult> open_node(const UsbDevice& device, Fd& fd) {
 }
 
 // One control request through usbfs; the number of bytes transferred, or -errno.
-long usbfs_control(int fd, std::uint8_t request_type, std::uint8_t request, std::uint16_t value, std::uint16_t index,
-                   std::span<std::uint8_t> data, Millis timeout) {
+long usbfs_control(int fd, std::uint8_t request_type, std::uint8_t request, std::uint16_t value,
+                   std::uint16_t index, std::span<std::uint8_t> data, Millis timeout) {
   usbdevfs_ctrltransfer ct{};
   ct.bRequestType = request_type;
   ct.bRequest = request;
@@ -107,7 +115,8 @@ ProbeResult probe_descriptor(const UsbDevice& device, const ProbeOptions& option
   Fd fd;
   if (auto error = open_node(device, fd)) return *error;
   std::array<std::uint8_t, 18> d{};
-  const long n = usbfs_control(fd.get(), kRequestTypeStandardIn, kGetDescriptor, kDeviceDescriptor, 0, d, options.timeout);
+  const long n = usbfs_control(fd.get(), kRequestTypeStandardIn, kGetDescriptor, kDeviceDescriptor, 0, d,
+                               options.timeout);
   if (n < 0) return failed("GET_DESCRIPTOR(DEVICE) failed: " + errno_text(static_cast<int>(-n)));
   if (n != 18) return failed("GET_DESCRIPTOR(DEVICE) returned " + std::to_string(n) + " bytes, expected 18");
   if (d[1] != 1) {
@@ -128,19 +137,32 @@ ProbeResult probe_descriptor(const UsbDevice& device, const ProbeOptions& option
 // libusb's error codes in the errno words the rest of the helper prints.
 std::string libusb_text(int r) {
   switch (r) {
-    case LIBUSB_ERROR_IO: return errno_text(EIO);
-    case LIBUSB_ERROR_INVALID_PARAM: return errno_text(EINVAL);
-    case LIBUSB_ERROR_ACCESS: return errno_text(EACCES);
-    case LIBUSB_ERROR_NO_DEVICE: return errno_text(ENODEV);
-    case LIBUSB_ERROR_NOT_FOUND: return errno_text(ENOENT);
-    case LIBUSB_ERROR_BUSY: return errno_text(EBUSY);
-    case LIBUSB_ERROR_TIMEOUT: return errno_text(ETIMEDOUT);
-    case LIBUSB_ERROR_OVERFLOW: return errno_text(EOVERFLOW);
-    case LIBUSB_ERROR_PIPE: return errno_text(EPIPE);
-    case LIBUSB_ERROR_INTERRUPTED: return errno_text(EINTR);
-    case LIBUSB_ERROR_NO_MEM: return errno_text(ENOMEM);
-    case LIBUSB_ERROR_NOT_SUPPORTED: return errno_text(EOPNOTSUPP);
-    default: return libusb_strerror(r);
+    case LIBUSB_ERROR_IO:
+      return errno_text(EIO);
+    case LIBUSB_ERROR_INVALID_PARAM:
+      return errno_text(EINVAL);
+    case LIBUSB_ERROR_ACCESS:
+      return errno_text(EACCES);
+    case LIBUSB_ERROR_NO_DEVICE:
+      return errno_text(ENODEV);
+    case LIBUSB_ERROR_NOT_FOUND:
+      return errno_text(ENOENT);
+    case LIBUSB_ERROR_BUSY:
+      return errno_text(EBUSY);
+    case LIBUSB_ERROR_TIMEOUT:
+      return errno_text(ETIMEDOUT);
+    case LIBUSB_ERROR_OVERFLOW:
+      return errno_text(EOVERFLOW);
+    case LIBUSB_ERROR_PIPE:
+      return errno_text(EPIPE);
+    case LIBUSB_ERROR_INTERRUPTED:
+      return errno_text(EINTR);
+    case LIBUSB_ERROR_NO_MEM:
+      return errno_text(ENOMEM);
+    case LIBUSB_ERROR_NOT_SUPPORTED:
+      return errno_text(EOPNOTSUPP);
+    default:
+      return libusb_strerror(r);
   }
 }
 
@@ -250,11 +272,13 @@ std::uint8_t interrupt_in(const Interface* intf) {
 ProbeResult exchange_q1(libusb_device_handle* handle, const MegatecShape& shape, std::uint8_t endpoint,
                         Millis timeout) {
   for (auto& chunk : megatec_chunks(kMegatecStatusQuery)) {
-    const int r = libusb_control_transfer(handle, kRequestTypeClassInterfaceOut, kHidSetReport, shape.report_value, 0,
-                                          chunk.data(), static_cast<std::uint16_t>(chunk.size()), timeout_ms(timeout));
+    const int r =
+        libusb_control_transfer(handle, kRequestTypeClassInterfaceOut, kHidSetReport, shape.report_value, 0,
+                                chunk.data(), static_cast<std::uint16_t>(chunk.size()), timeout_ms(timeout));
     if (r < 0) return failed("Q1 SET_REPORT failed: " + libusb_text(r));
     if (static_cast<std::size_t>(r) != chunk.size()) {
-      return failed("Q1 SET_REPORT took " + std::to_string(r) + " of " + std::to_string(chunk.size()) + " bytes");
+      return failed("Q1 SET_REPORT took " + std::to_string(r) + " of " + std::to_string(chunk.size()) +
+                    " bytes");
     }
   }
 
@@ -302,10 +326,10 @@ ProbeResult probe_megatec(const UsbDevice& device, const ProbeOptions& options) 
     if (r == LIBUSB_ERROR_BUSY) return held_by_other_program();
     return failed(step + " failed: " + libusb_text(r));
   }
-  ProbeResult result =
-      exchange_q1(usb.get(), megatec_shape(device.vendor, device.product), interrupt_in(intf), options.timeout);
-  // The answer stands even when the driver could not be put back; the detail says so, and the
-  // interface drivers are checked by verification anyway.
+  ProbeResult result = exchange_q1(usb.get(), megatec_shape(device.vendor, device.product),
+                                   interrupt_in(intf), options.timeout);
+  // The answer stands even when the driver could not be put back: the device did answer. The
+  // detail carries what was left undone, for the journal.
   if (std::string error = claimed.release(); !error.empty()) result.detail += "; " + error;
   return result;
 }
@@ -315,10 +339,14 @@ ProbeResult probe_megatec(const UsbDevice& device, const ProbeOptions& options) 
 ProbeResult run_probe(Probe kind, const UsbDevice& device, const ProbeOptions& options) {
   try {
     switch (kind) {
-      case Probe::None: return {State::NotConfigured, "no probe configured"};
-      case Probe::Open: return probe_open(device, options);
-      case Probe::Descriptor: return probe_descriptor(device, options);
-      case Probe::MegatecQ1: return probe_megatec(device, options);
+      case Probe::None:
+        return {State::NotConfigured, "no probe configured"};
+      case Probe::Open:
+        return probe_open(device, options);
+      case Probe::Descriptor:
+        return probe_descriptor(device, options);
+      case Probe::MegatecQ1:
+        return probe_megatec(device, options);
     }
     return failed("unknown probe");
   } catch (const std::exception& e) {

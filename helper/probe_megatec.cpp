@@ -16,9 +16,17 @@ constexpr std::size_t kQuoted = 16;
 
 MegatecShape megatec_shape(std::uint16_t vendor, std::uint16_t product) {
   if (vendor == 0x06da && product == 0x0003) {
-    return {.style = MegatecStyle::Ippon, .report_value = 0x2, .read_size = 64, .max_reply = 64, .single_read = true};
+    return {.style = MegatecStyle::Ippon,
+            .report_value = 0x2,
+            .read_size = 64,
+            .max_reply = 64,
+            .single_read = true};
   }
-  return {.style = MegatecStyle::Cypress, .report_value = 0x200, .read_size = 8, .max_reply = 64, .single_read = false};
+  return {.style = MegatecStyle::Cypress,
+          .report_value = 0x200,
+          .read_size = 8,
+          .max_reply = 64,
+          .single_read = false};
 }
 
 std::vector<std::array<std::uint8_t, 8>> megatec_chunks(std::string_view command) {
@@ -42,11 +50,21 @@ std::string printable_bytes(std::span<const std::uint8_t> bytes, std::size_t max
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t c = bytes[i];
     switch (c) {
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
-      case '\'': out += "\\'"; break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\'':
+        out += "\\'";
+        break;
       default:
         if (c >= 0x20 && c <= 0x7e) {
           out += static_cast<char>(c);
@@ -76,8 +94,8 @@ ProbeResult judge_megatec_reply(std::span<const std::uint8_t> received) {
   }
   // Any "(...\r" line counts, even "(NAK\r": the bridge and the UPS behind it are talking, which
   // is all a liveness probe asks. Whether the values make sense is NUT's business.
-  return {State::Healthy,
-          "Q1 answered " + std::to_string(reply.size()) + " bytes: '" + printable_bytes(reply, kQuoted) + "'"};
+  return {State::Healthy, "Q1 answered " + std::to_string(reply.size()) + " bytes: '" +
+                              printable_bytes(reply, kQuoted) + "'"};
 }
 
 }  // namespace usbrecover

@@ -101,8 +101,12 @@ struct Snapshot {
   std::vector<UsbDevice> hub_siblings;
   /// Devices on other ports that share this port's power switch (all ports of a ganged hub).
   std::vector<UsbDevice> gang_siblings;
-  /// Every other non-root-hub device on the controller's buses.
+  /// Every other non-root-hub device on the controller's buses, when the snapshot was read with
+  /// SnapshotScope::Controller (see controller_devices_read).
   std::vector<UsbDevice> controller_devices;
+  /// False when the reader did not list the controller's devices (SnapshotScope::Hub): the
+  /// `controller` method then refuses, since its collateral would be unknown.
+  bool controller_devices_read = true;
   Controller controller;
 };
 

@@ -379,7 +379,7 @@ Result<std::vector<UsbDevice>> SnapshotReader::all_devices() {
   return devices;
 }
 
-Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath) {
+Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotScope scope_kind) {
   DevicePtr d = impl_->device_at(syspath);
   if (!d) return errno_error(syspath, "no such device");
   if (!is_usb_device(d.get())) return Error{"", syspath, "not a USB device", 0};
@@ -418,10 +418,26 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath) {
   auto ctrl = controller(s.device);
   if (!ctrl) return ctrl.error();
   s.controller = std::move(*ctrl);
-  DevicePtr scope = impl_->device_at(s.controller.syspath);
-  if (!scope) return errno_error(s.controller.syspath, "cannot read controller");
+  // The subtrees to read: the controller's, or only the parent hub's and its peer's.
+  std::vector<DevicePtr> scopes;
+  s.controller_devices_read = scope_kind == SnapshotScope::Controller || !s.hub;
+  if (s.controller_devices_read) {
+    scopes.push_back(impl_->device_at(s.controller.syspath));
+  } else {
+    scopes.push_back(impl_->device_at(s.hub->device.syspath));
+    if (s.peer_hub) scopes.push_back(impl_->device_at(s.peer_hub->device.syspath));
+  }
+  for (const auto& sc : scopes) {
+    if (!sc) return errno_error(s.controller.syspath, "cannot read the devices around " + s.device.sysname);
+  }
+  std::vector<UsbDevice> around;
+  std::vector<BlockDevice> blocks;
+  for (const auto& sc : scopes) {
+    for (auto& u : impl_->enumerate_usb(sc.get())) around.push_back(std::move(u));
+    for (auto& b : impl_->enumerate_block(sc.get())) blocks.push_back(std::move(b));
+  }
 
-  for (auto& u : impl_->enumerate_usb(scope.get())) {
+  for (auto& u : around) {
     if (u.is_root_hub || u.syspath == s.device.syspath) continue;
     const bool under_hub = s.hub && below(u.syspath, s.hub->device.syspath);
     const bool under_peer = s.peer_hub && below(u.syspath, s.peer_hub->device.syspath);
@@ -434,7 +450,7 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath) {
       const bool per_port = s.hub->switching == PowerSwitching::PerPort;
       if (!own_port && (per_port ? peer_port : true)) s.gang_siblings.push_back(u);
     }
-    s.controller_devices.push_back(std::move(u));
+    if (s.controller_devices_read) s.controller_devices.push_back(std::move(u));
   }
 
   std::vector<UsbDevice*> all{&s.device};
@@ -443,7 +459,7 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath) {
   for (auto* list : {&s.hub_siblings, &s.gang_siblings, &s.controller_devices}) {
     for (auto& u : *list) all.push_back(&u);
   }
-  impl_->attach_mounts(all, impl_->enumerate_block(scope.get()));
+  impl_->attach_mounts(all, blocks);
   sort_devices(s.hub_siblings);
   sort_devices(s.gang_siblings);
   sort_devices(s.controller_devices);

@@ -24,6 +24,12 @@ struct ReaderOptions {
   std::chrono::milliseconds control_timeout{1000};  ///< for the hub descriptor request
 };
 
+/// How much of the tree a snapshot reads around its device.
+enum class SnapshotScope {
+  Hub,         ///< the parent hub and its USB3 peer: enough for every method but `controller`
+  Controller,  ///< every device on the controller too, for the `controller` method
+};
+
 /// Reads devices and snapshots. Holds a libudev context; cheap to create, one per command.
 class SnapshotReader {
  public:
@@ -34,8 +40,10 @@ class SnapshotReader {
   ~SnapshotReader();
 
   /// The snapshot of the USB device at `syspath` ("/sys/devices/.../1-1.2"). Fails when the
-  /// path is not a USB device (an interface, a non-USB device, gone).
-  Result<Snapshot> snapshot(const std::string& syspath);
+  /// path is not a USB device (an interface, a non-USB device, gone). With SnapshotScope::Hub
+  /// only the parent hub's (and its USB3 peer's) subtree is read, so the cost does not grow
+  /// with the rest of the tree; controller_devices is then left empty and marked unread.
+  Result<Snapshot> snapshot(const std::string& syspath, SnapshotScope scope = SnapshotScope::Controller);
 
   /// One USB device with its interfaces and mounts, nothing around it.
   Result<UsbDevice> device(const std::string& syspath);

@@ -40,15 +40,16 @@ Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, co
     if (!d) return Target{Target::Kind::NotFound, {}, d.error().message()};
     return Target{Target::Kind::Found, *d, {}};
   }
-  auto devices = reader.all_devices();
-  if (!devices) return devices.error();
   if (spec.match) {
     auto sel = parse_selector(*spec.match, spec.serial);
     if (!sel) return sel.error();
-    Resolution r = resolve_selector(*sel, *devices);
+    auto r = find_selected(*sel, reader, sysfs_root);
+    if (!r) return r.error();
     return from_candidates(
-        r.matches, "'" + *spec.match + "'" + (spec.serial ? " with serial '" + *spec.serial + "'" : ""));
+        r->matches, "'" + *spec.match + "'" + (spec.serial ? " with serial '" + *spec.serial + "'" : ""));
   }
+  auto devices = reader.all_devices();
+  if (!devices) return devices.error();
   if (!spec.nut_instance) return Error{.context = {}, .object = {}, .reason = "no device given", .errnum = 0};
   std::ifstream in(spec.ups_conf);
   if (!in) return errno_error(spec.ups_conf, "cannot read");
@@ -63,6 +64,26 @@ Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, co
   for (const auto& d : *devices)
     if (!d.is_root_hub && lookup->matcher->matches(d)) matches.push_back(d);
   return from_candidates(std::move(matches), "NUT instance [" + *spec.nut_instance + "]");
+}
+
+Result<Resolution> find_selected(const Selector& sel, SnapshotReader& reader, const std::string& sysfs_root) {
+  std::optional<std::string> direct;
+  if (sel.kind == Selector::Kind::PortPath) {
+    // A root hub's port path is "BUS-0"; its sysfs name is "usbBUS".
+    const std::string& p = sel.port_path;
+    std::string name = p.ends_with("-0") ? "usb" + p.substr(0, p.size() - 2) : p;
+    direct = sysfs_root + "/bus/usb/devices/" + name;
+  } else if (sel.kind == Selector::Kind::SysPath) {
+    direct = sysfs_root + sel.syspath.substr(std::string_view("/sys").size());
+  }
+  if (direct) {
+    std::vector<UsbDevice> found;
+    if (auto d = reader.device(*direct)) found.push_back(std::move(*d));
+    return resolve_selector(sel, found);
+  }
+  auto devices = reader.all_devices();
+  if (!devices) return devices.error();
+  return resolve_selector(sel, *devices);
 }
 
 Result<Properties> udev_properties(const std::string& syspath) {

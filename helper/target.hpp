@@ -9,6 +9,7 @@
 
 #include "error.hpp"
 #include "policy_properties.hpp"
+#include "selector.hpp"
 #include "snapshot_reader.hpp"
 
 namespace usbrecover {
@@ -34,6 +35,10 @@ struct Target {
 /// Resolves the spec. Errors are for what cannot be read (ups.conf, libudev), not for a device
 /// that is absent.
 Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, const std::string& sysfs_root);
+
+/// The devices `sel` names. A port path or sysfs path is read directly (no enumeration, so the
+/// cost does not grow with the tree); other selectors enumerate every USB device.
+Result<Resolution> find_selected(const Selector& sel, SnapshotReader& reader, const std::string& sysfs_root);
 
 /// The device's udev properties (libudev's database, as the rules left them).
 Result<Properties> udev_properties(const std::string& syspath);

@@ -197,6 +197,16 @@ TEST(Methods, ControllerRefusesWithoutADriver) {
   EXPECT_EQ(refusal(s, Method::Controller), "no driver is bound to host controller 0000:00:14.0");
 }
 
+TEST(Methods, ControllerRefusesWhenTheSnapshotDidNotListItsDevices) {
+  // A snapshot read with SnapshotScope::Hub has no controller_devices: the collateral of a
+  // controller rebind would look empty, so the method must refuse rather than under-report.
+  Snapshot s = ups_snapshot();
+  s.controller_devices.clear();
+  s.controller_devices_read = false;
+  EXPECT_EQ(refusal(s, Method::Controller),
+            "the devices on controller 0000:00:14.0 were not read, so what it would disturb is unknown");
+}
+
 TEST(Methods, EveryMethodDisturbsTheDevicesOwnDescendants) {
   Snapshot s = ups_snapshot();
   s.device.is_hub = true;

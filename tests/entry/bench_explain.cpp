@@ -28,12 +28,14 @@ Tree build(unsigned devices) {
   t.bed = std::make_unique<Testbed>();
   auto pci = t.bed->add_pci_controller("0000:00:14.0", "xhci_hcd");
   const HubSpec seven{7, PowerSwitching::PerPort, 100, false, true};
-  std::vector<std::string> level = {t.bed->add_root_hub(pci, 1, HubSpec{7, PowerSwitching::PerPort, 20, false, true})};
+  std::vector<std::string> level = {
+      t.bed->add_root_hub(pci, 1, HubSpec{7, PowerSwitching::PerPort, 20, false, true})};
   while (level.size() * 7 < devices) {
     std::vector<std::string> next;
     for (const auto& hub : level)
       for (unsigned port = 1; port <= 7; ++port)
-        next.push_back(t.bed->add_hub(hub, port, {0x05e3, 0x0608, "", "Hub", "", "480", "2.00", 9, {}, {}}, seven));
+        next.push_back(
+            t.bed->add_hub(hub, port, {0x05e3, 0x0608, "", "Hub", "", "480", "2.00", 9, {}, {}}, seven));
     level = std::move(next);
   }
   unsigned made = 0;
@@ -42,8 +44,15 @@ Tree build(unsigned devices) {
       bool last = ++made == devices;
       auto d = t.bed->add_device(hub, port,
                                  {static_cast<std::uint16_t>(last ? 0x0665 : 0x1000),
-                                  static_cast<std::uint16_t>(last ? 0x5161 : made), "", "dev", "", "12", "2.00", 0,
-                                  {{0, 3, 0, 0, "usbhid", {}}}, {}});
+                                  static_cast<std::uint16_t>(last ? 0x5161 : made),
+                                  "",
+                                  "dev",
+                                  "",
+                                  "12",
+                                  "2.00",
+                                  0,
+                                  {{0, 3, 0, 0, "usbhid", {}}},
+                                  {}});
       if (last) t.ups = d;
     }
   }
@@ -80,8 +89,10 @@ int main() {
     double sys = median_ms(t, {"--syspath", t.ups, "--json"});
     double sel = median_ms(t, {"0665:5161", "--json"});
     std::printf("%-10u %13.2f ms %13.2f ms\n", n, sys, sel);
-    if (n == 10) base_sys = sys, base_sel = sel;
-    else std::printf("ratio 1000/10: by syspath %.2fx, by selector %.2fx\n", sys / base_sys, sel / base_sel);
+    if (n == 10)
+      base_sys = sys, base_sel = sel;
+    else
+      std::printf("ratio 1000/10: by syspath %.2fx, by selector %.2fx\n", sys / base_sys, sel / base_sel);
   }
   return 0;
 }

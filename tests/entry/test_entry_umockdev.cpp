@@ -128,6 +128,23 @@ TEST(Explain, ShowsTheDecisionItsReasonsAndTheLadder) {
   EXPECT_FALSE(fs::exists(b.state + "/history"));
 }
 
+TEST(Explain, ReadsTheWholeControllerOnlyWhenThePolicyMayUseIt) {
+  {
+    Bed b("device");
+    ASSERT_EQ(b.run(cmd_explain, {"--syspath", b.ups, "--json"}), kExitOk) << b.err.str();
+    // The keyboard on the root hub is outside the UPS's hub: not read at all.
+    EXPECT_THAT(b.out.str(), ::testing::Not(HasSubstr("046d")));
+  }
+  Bed b("device,controller");
+  ASSERT_EQ(b.run(cmd_explain, {"--syspath", b.ups}), kExitOk) << b.err.str();
+  // Every device on the controller, the keyboard outside the UPS's hub included; the hub
+  // counts as mounted since the stick's filesystem is below it.
+  EXPECT_THAT(b.out.str(),
+              HasSubstr("skip controller: would also disturb 1-1.2 (0781:5583 SanDisk Ultra Fit, "
+                        "mounted on /media/stick), 1-1 (05e3:0608 Genesys Hub, mounted on "
+                        "/media/stick), 1-2 (046d:c31c Logitech USB Keyboard)"));
+}
+
 TEST(Explain, JsonCarriesTheSameDecision) {
   Bed b;
   ASSERT_EQ(b.run(cmd_explain, {"1-1.1", "--trigger", "add", "--json"}), kExitOk) << b.err.str();

@@ -13,9 +13,13 @@ namespace {
 using State = ProbeResult::State;
 using Chunk = std::array<std::uint8_t, 8>;
 
-std::vector<std::uint8_t> bytes(std::string_view s) { return {s.begin(), s.end()}; }
+std::vector<std::uint8_t> bytes(std::string_view s) {
+  return {s.begin(), s.end()};
+}
 
-ProbeResult judge(std::string_view s) { return judge_megatec_reply(bytes(s)); }
+ProbeResult judge(std::string_view s) {
+  return judge_megatec_reply(bytes(s));
+}
 
 TEST(MegatecShape, CypressForTheInnoTechBridge) {
   const MegatecShape s = megatec_shape(0x0665, 0x5161);

@@ -24,8 +24,10 @@ using Kind = UpsEvent::Kind;
 using namespace std::chrono_literals;
 
 const InterfaceSpec kBridgeInterface{0, 3, 0, 0, "usbhid", {{0x81, 3, 8, 10}}};
-const DeviceSpec kCypress{0x0665, 0x5161, "INNO TECH", "USB to Serial", "", "1.5", "1.00", 0, {kBridgeInterface}, {}};
-const DeviceSpec kIppon{0x06da, 0x0003, "Phoenixtec", "USB to Serial", "", "1.5", "1.10", 0, {kBridgeInterface}, {}};
+const DeviceSpec kCypress{0x0665, 0x5161, "INNO TECH", "USB to Serial",    "",
+                          "1.5",  "1.00", 0,           {kBridgeInterface}, {}};
+const DeviceSpec kIppon{
+    0x06da, 0x0003, "Phoenixtec", "USB to Serial", "", "1.5", "1.10", 0, {kBridgeInterface}, {}};
 
 class ProbeTest : public ::testing::Test {
  protected:
@@ -49,8 +51,8 @@ class ProbeTest : public ::testing::Test {
     d.vendor = spec.vendor;
     d.product = spec.product;
     for (const auto& i : spec.interfaces) {
-      d.interfaces.push_back({d.sysname + ":1." + std::to_string(i.number), i.number, i.cls, i.subclass, i.protocol,
-                              i.driver, i.endpoints});
+      d.interfaces.push_back({d.sysname + ":1." + std::to_string(i.number), i.number, i.cls, i.subclass,
+                              i.protocol, i.driver, i.endpoints});
     }
     return d;
   }
@@ -100,7 +102,8 @@ class ProbeTest : public ::testing::Test {
   }
   long last(const std::string& node, Kind kind) const {
     const auto ev = ups_->events(node);
-    const auto it = std::find_if(ev.rbegin(), ev.rend(), [kind](const UpsEvent& e) { return e.kind == kind; });
+    const auto it =
+        std::find_if(ev.rbegin(), ev.rend(), [kind](const UpsEvent& e) { return e.kind == kind; });
     return it == ev.rend() ? -1 : static_cast<long>(ev.rend() - it) - 1;
   }
 
@@ -197,7 +200,8 @@ TEST_P(ProbeErrorTest, MegatecReportsAFailedSetReportAndPutsTheDriverBack) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Errors, ProbeErrorTest,
-                         ::testing::Values(InjectedError{EPIPE, "Broken pipe"}, InjectedError{ENODEV, "No such device"},
+                         ::testing::Values(InjectedError{EPIPE, "Broken pipe"},
+                                           InjectedError{ENODEV, "No such device"},
                                            InjectedError{ETIMEDOUT, "Connection timed out"},
                                            InjectedError{EACCES, "Permission denied"}));
 
@@ -345,7 +349,8 @@ TEST_F(ProbeTest, MegatecEndlessReplyStopsAtSixtyFourBytes) {
   EXPECT_EQ(r.state, State::Failed);
   EXPECT_EQ(r.detail, "Q1 reply '((((((((((((((((...' does not end with \\r");
   std::size_t reads = 0;
-  for (const auto& e : events_of(cypress_node_, Kind::Submit)) reads += e.urb_type == USBDEVFS_URB_TYPE_INTERRUPT;
+  for (const auto& e : events_of(cypress_node_, Kind::Submit))
+    reads += e.urb_type == USBDEVFS_URB_TYPE_INTERRUPT;
   EXPECT_EQ(reads, 8u);
   expect_put_back(cypress_node_);
 }

@@ -29,11 +29,11 @@ struct SimulatedUps::Urb {
 
 struct SimulatedUps::Node {
   UpsModel model;
-  std::string kernel_driver;     // what the kernel binds on CONNECT ("" when nothing would)
-  bool claimed = false;          // by the code under test, through this node
-  std::string command;           // bytes received by SET_REPORT since the last '\r'
-  std::deque<std::uint8_t> out;  // reply bytes not yet delivered
-  std::vector<Urb> urbs;         // submission order; reaped ones removed
+  std::string kernel_driver;              // what the kernel binds on CONNECT ("" when nothing would)
+  bool claimed = false;                   // by the code under test, through this node
+  std::string command;                    // bytes received by SET_REPORT since the last '\r'
+  std::deque<std::uint8_t> out;           // reply bytes not yet delivered
+  std::vector<Urb> urbs;                  // submission order; reaped ones removed
   std::vector<UMockdevIoctlData*> order;  // completed, unreaped URBs in completion order
   std::vector<UpsEvent> events;
 };
@@ -54,15 +54,16 @@ SimulatedUps::SimulatedUps(UsbfsHandler& usbfs) {
   usbfs.on_request(USBDEVFS_REAPURB, [this](IoctlCall& c) { return reap(c); });
   usbfs.on_request(USBDEVFS_REAPURBNDELAY, [this](IoctlCall& c) { return reap(c); });
   usbfs.on_request(USBDEVFS_DISCARDURB, [this](IoctlCall& c) { return discard(c); });
-  for (unsigned long r : std::initializer_list<unsigned long>{USBDEVFS_CLAIMINTERFACE, USBDEVFS_RELEASEINTERFACE,
-                                                             USBDEVFS_DISCONNECT_CLAIM}) {
+  for (unsigned long r : std::initializer_list<unsigned long>{
+           USBDEVFS_CLAIMINTERFACE, USBDEVFS_RELEASEINTERFACE, USBDEVFS_DISCONNECT_CLAIM}) {
     usbfs.on_request(r, [this](IoctlCall& c) { return interface_request(c); });
   }
   for (unsigned long r : std::initializer_list<unsigned long>{USBDEVFS_IOCTL, USBDEVFS_GETDRIVER}) {
     usbfs.on_request(r, [this](IoctlCall& c) { return driver_ioctl(c); });
   }
-  for (unsigned long r : std::initializer_list<unsigned long>{USBDEVFS_CONNECTINFO, USBDEVFS_GET_SPEED, USBDEVFS_GET_CAPABILITIES, USBDEVFS_CLEAR_HALT,
-                          USBDEVFS_RESETEP}) {
+  for (unsigned long r : std::initializer_list<unsigned long>{USBDEVFS_CONNECTINFO, USBDEVFS_GET_SPEED,
+                                                              USBDEVFS_GET_CAPABILITIES, USBDEVFS_CLEAR_HALT,
+                                                              USBDEVFS_RESETEP}) {
     usbfs.on_request(r, [this](IoctlCall& c) { return info(c); });
   }
 }
@@ -135,19 +136,21 @@ int SimulatedUps::device_control(Node& n, const Setup& s, std::uint8_t* data, bo
   if (s.request_type == USB_DIR_IN && s.b_request == USB_REQ_GET_STATUS) return answer(n.model.status);
   if (s.request_type == USB_DIR_IN && s.b_request == USB_REQ_GET_CONFIGURATION) return answer({1});
   if (s.request_type == USB_DIR_IN && s.b_request == USB_REQ_GET_DESCRIPTOR) {
-    if (s.value == (USB_DT_DEVICE << 8)) return answer({d.begin(), d.begin() + std::min<std::ptrdiff_t>(18, std::ssize(d))});
+    if (s.value == (USB_DT_DEVICE << 8))
+      return answer({d.begin(), d.begin() + std::min<std::ptrdiff_t>(18, std::ssize(d))});
     if (s.value == (USB_DT_CONFIG << 8) && d.size() > 18) return answer({d.begin() + 18, d.end()});
     return -EPIPE;
   }
-  if (s.request_type == (USB_DIR_OUT | USB_TYPE_CLASS | USB_RECIP_INTERFACE) && s.b_request == kHidSetReport &&
-      s.index == 0) {
+  if (s.request_type == (USB_DIR_OUT | USB_TYPE_CLASS | USB_RECIP_INTERFACE) &&
+      s.b_request == kHidSetReport && s.index == 0) {
     // A bridge that does not understand the report id stalls, as the real ones do.
     if (s.value != n.model.report_value) return -EPIPE;
     for (std::uint16_t i = 0; i < s.length; ++i) {
       if (data[i] == 0) continue;  // NUL padding of the 8-byte chunk is not sent on the serial line
       n.command += static_cast<char>(data[i]);
       if (data[i] != '\r') continue;
-      if (n.command == "Q1\r" && !n.model.hung) n.out.insert(n.out.end(), n.model.reply.begin(), n.model.reply.end());
+      if (n.command == "Q1\r" && !n.model.hung)
+        n.out.insert(n.out.end(), n.model.reply.begin(), n.model.reply.end());
       n.command.clear();
     }
     deliver(n);
@@ -161,7 +164,8 @@ void SimulatedUps::deliver(Node& n) {
   for (auto& u : n.urbs) {
     if (n.out.empty() || n.model.hung) return;
     if (u.done || u.type != USBDEVFS_URB_TYPE_INTERRUPT || (u.endpoint & USB_DIR_IN) == 0) continue;
-    const std::size_t len = std::min({n.out.size(), n.model.packet, static_cast<std::size_t>(u.buffer_length)});
+    const std::size_t len =
+        std::min({n.out.size(), n.model.packet, static_cast<std::size_t>(u.buffer_length)});
     for (std::size_t i = 0; i < len; ++i) {
       u.buffer->data[i] = n.out.front();
       n.out.pop_front();
@@ -181,7 +185,8 @@ IoctlReply SimulatedUps::control_ioctl(IoctlCall& call) {
   std::lock_guard lock(mutex_);
   Node* n = node(r.devnode);
   if (n == nullptr) return {-1, EPIPE};
-  const int result = device_control(*n, {r.request_type, r.b_request, r.value, r.index, r.length}, data, false);
+  const int result =
+      device_control(*n, {r.request_type, r.b_request, r.value, r.index, r.length}, data, false);
   if (result < 0) return {-1, -result};
   if ((r.request_type & USB_DIR_IN) != 0) r.data.assign(data, data + result);
   return {result, 0};
@@ -226,7 +231,8 @@ IoctlReply SimulatedUps::submit(IoctlCall& call) {
     // The 8-byte setup packet leads the buffer; a control URB completes at once.
     const std::uint8_t* b = u.buffer->data;
     const Setup s{b[0], b[1], static_cast<std::uint16_t>(b[2] | (b[3] << 8)),
-                  static_cast<std::uint16_t>(b[4] | (b[5] << 8)), static_cast<std::uint16_t>(b[6] | (b[7] << 8))};
+                  static_cast<std::uint16_t>(b[4] | (b[5] << 8)),
+                  static_cast<std::uint16_t>(b[6] | (b[7] << 8))};
     if (8 + s.length > u.buffer_length) {
       umockdev_ioctl_data_unref(u.buffer);
       umockdev_ioctl_data_unref(urb_data);
@@ -254,7 +260,8 @@ IoctlReply SimulatedUps::reap(IoctlCall& call) {
   // A URB that never completes stays queued; the caller's timeout discards it. Blocking
   // REAPURB would wait forever here, so it answers like the non-blocking one.
   if (n->order.empty()) return {-1, EAGAIN};
-  const auto it = std::find_if(n->urbs.begin(), n->urbs.end(), [&](const Urb& u) { return u.urb == n->order.front(); });
+  const auto it =
+      std::find_if(n->urbs.begin(), n->urbs.end(), [&](const Urb& u) { return u.urb == n->order.front(); });
   n->order.erase(n->order.begin());
   if (it == n->urbs.end()) return {-1, EAGAIN};
   Urb u = *it;
@@ -310,7 +317,8 @@ IoctlReply SimulatedUps::discard(IoctlCall& call) {
 
 IoctlReply SimulatedUps::interface_request(IoctlCall& call) {
   const unsigned long request = call.request();
-  const std::size_t size = request == USBDEVFS_DISCONNECT_CLAIM ? sizeof(usbdevfs_disconnect_claim) : sizeof(unsigned);
+  const std::size_t size =
+      request == USBDEVFS_DISCONNECT_CLAIM ? sizeof(usbdevfs_disconnect_claim) : sizeof(unsigned);
   const std::uint8_t* arg = call.arg(size);
   if (arg == nullptr) return {-1, EFAULT};
   unsigned intf = 0;

@@ -26,13 +26,13 @@ namespace usbrecover::testing {
 
 /// What the simulated device is and does.
 struct UpsModel {
-  std::vector<std::uint8_t> descriptors;  ///< device + configuration descriptors (descriptors_blob())
+  std::vector<std::uint8_t> descriptors;      ///< device + configuration descriptors (descriptors_blob())
   std::vector<std::uint8_t> status = {0, 0};  ///< GET_STATUS answer
-  std::uint16_t report_value = 0x200;     ///< SET_REPORT wValue the bridge understands; others stall
-  std::string reply;                      ///< what the UPS answers to "Q1\r"
-  std::size_t packet = 8;                 ///< at most this many bytes per interrupt IN completion
-  bool hung = false;                      ///< takes commands, never answers (the wedged bridge)
-  std::string driver = "usbhid";          ///< bound to interface 0 now: kernel driver, "usbfs", or ""
+  std::uint16_t report_value = 0x200;         ///< SET_REPORT wValue the bridge understands; others stall
+  std::string reply;                          ///< what the UPS answers to "Q1\r"
+  std::size_t packet = 8;                     ///< at most this many bytes per interrupt IN completion
+  bool hung = false;                          ///< takes commands, never answers (the wedged bridge)
+  std::string driver = "usbhid";              ///< bound to interface 0 now: kernel driver, "usbfs", or ""
 };
 
 /// One thing the device saw, in order.
