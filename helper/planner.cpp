@@ -14,8 +14,11 @@ std::string when(EpochMs at, EpochMs now) {
   return at <= now ? "now" : "in " + format_duration(Millis(at - now));
 }
 
+/// "10s ago"; past ten seconds, milliseconds are noise in a log line.
 std::string ago(EpochMs at, EpochMs now) {
-  return format_duration(Millis(std::max<EpochMs>(0, now - at))) + " ago";
+  EpochMs d = std::max<EpochMs>(0, now - at);
+  if (d >= 10'000) d -= d % 1000;
+  return format_duration(Millis(d)) + " ago";
 }
 
 /// The last time the device was recovered, or nullopt.

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -234,6 +236,86 @@ TEST(Handle, RefusesCollateralAndSaysSo) {
   EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"}), kExitRefused);
   EXPECT_THAT(b.err.str(), HasSubstr("refuse: no method of the policy can be used on this device"));
   EXPECT_TRUE(b.history().attempts.empty());
+}
+
+/// Plays the kernel for a port power cycle: once the port's `disable` has read 1 and then 0, the
+/// device comes back under device number 9 and udev announces it (unless `comes_back` is false).
+class PortPowerKernel {
+ public:
+  PortPowerKernel(Bed& b, bool comes_back) : b_(b) {
+    thread_ = std::thread([this, comes_back] {
+      const std::string disable = Testbed::port_dir(b_.hub, 1) + "/disable";
+      bool was_off = false;
+      while (!stop_) {
+        std::ifstream in(disable);
+        std::string v;
+        in >> v;
+        if (v == "1") was_off = true;
+        if (was_off && v == "0") {
+          cycled_ = true;
+          if (comes_back) {
+            b_.bed->set_attribute(b_.ups, "devnum", "9");
+            umockdev_testbed_set_property(b_.bed->native(), b_.ups.c_str(), "DEVNUM", "009");
+            umockdev_testbed_uevent(b_.bed->native(), b_.ups.c_str(), "add");
+          }
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
+  }
+  ~PortPowerKernel() {
+    stop_ = true;
+    thread_.join();
+  }
+  bool cycled() const { return cycled_; }
+
+ private:
+  Bed& b_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> cycled_{false};
+  std::thread thread_;
+};
+
+std::string port_disable(Bed& b) {
+  std::ifstream in(Testbed::port_dir(b.hub, 1) + "/disable");
+  std::string v;
+  in >> v;
+  return v;
+}
+
+TEST(Reset, PortPowerCyclesThePortAndWaitsForTheDeviceToComeBack) {
+  Bed b;
+  int rc;
+  {
+    PortPowerKernel kernel(b, true);
+    rc = b.run(cmd_reset, {"1-1.1", "--method", "port-power", "--json", "--timeout", "10s"});
+    EXPECT_TRUE(kernel.cycled());
+  }
+  ASSERT_EQ(rc, kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("\"verified\": true"));
+  EXPECT_THAT(b.out.str(), HasSubstr("\"devnum\": 9"));
+  EXPECT_THAT(b.out.str(), HasSubstr("\"write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port1/disable "
+                                     "1\""));
+  EXPECT_THAT(b.out.str(), HasSubstr("\"pause 100ms\""));
+  EXPECT_EQ(port_disable(b), "0");
+  EXPECT_FALSE(fs::exists(b.state + "/intents") && !fs::is_empty(b.state + "/intents"));
+}
+
+TEST(Reset, ADeviceThatNeverComesBackFailsWithThePortOnAgain) {
+  Bed b;
+  int rc;
+  {
+    PortPowerKernel kernel(b, false);
+    rc = b.run(cmd_reset, {"1-1.1", "--method", "port-power", "--timeout", "1s"});
+    EXPECT_TRUE(kernel.cycled());
+  }
+  EXPECT_EQ(rc, kExitFailed);
+  EXPECT_THAT(b.err.str(), HasSubstr("1-1.1: timed out after 1s while waiting for it to come back: 1-1.1 has not "
+                                     "been enumerated anew"));
+  // Nothing left off: the port is powered and no intent remains for repair.
+  EXPECT_EQ(port_disable(b), "0");
+  EXPECT_FALSE(fs::exists(b.state + "/intents") && !fs::is_empty(b.state + "/intents"));
 }
 
 TEST(Handle, FiftyConcurrentHelpersDoOneRecovery) {

@@ -259,6 +259,13 @@ TEST(Planner, AStormOfAddEventsNeverExceedsTheBudget) {
   EXPECT_EQ(recoveries, p.max_resets);
 }
 
+TEST(Planner, ReasonsRoundOldTimesToSeconds) {
+  History h;
+  h.attempts = {failed_attempt(Method::Device, kNow - 754'321)};
+  auto d = decide_for(ups_alone_on_hub(), Policy{}, h, Trigger::Add, failed_probe());
+  EXPECT_EQ(d.reasons.back(), "device already failed 12m34s ago: start above it");
+}
+
 TEST(Planner, TriggerNamesRoundTrip) {
   for (auto t : {Trigger::Manual, Trigger::Add, Trigger::ServiceStart, Trigger::ServiceStop})
     EXPECT_EQ(trigger_from_string(to_string(t)), t);
