@@ -50,6 +50,10 @@ std::optional<UsbId> parse_usb_id(std::string_view s);
 /// Four lower-case hex digits.
 std::string hex4(std::uint16_t v);
 
+/// The largest max_resets a table may set; the history keeps at least this many attempts, so the
+/// budget is always counted over every attempt that can matter.
+inline constexpr unsigned kMaxResetsLimit = 1000;
+
 /// What to do with a wedged device. Every field has a built-in default; tables override them.
 struct Policy {
   std::optional<std::string> group;  ///< group of the /dev/bus/usb node; unset = leave udev's

@@ -133,8 +133,8 @@ std::string render_dropin(const Table& table, const std::string& service, const 
     s += "#   " + to_string(r->match.id) + " " + r->name + " (" + r->source() + ")\n";
   s += "\n[Service]\n";
   if (nut) {
-    s += "ExecStartPre=-" + o.helper_path + " handle --trigger service-start --unit %n --nut-instance %i\n";
-    s += "ExecStopPost=-" + o.helper_path + " handle --trigger service-stop --unit %n --nut-instance %i\n";
+    s += "ExecStartPre=-" + o.helper_path + " handle --trigger service-start --unit %n --nut-instance %I\n";
+    s += "ExecStopPost=-" + o.helper_path + " handle --trigger service-stop --unit %n --nut-instance %I\n";
     return s;
   }
   // Several entries may resolve to the same selector (same ids, other string matches).

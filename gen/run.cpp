@@ -174,7 +174,14 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
     } else if (a == "--unit-dir") {
       if (!value(o.unit_dir)) return usage_error("'--unit-dir' needs a directory");
     } else if (a == "--helper") {
-      if (!value(o.helper) || o.helper[0] != '/') return usage_error("'--helper' needs an absolute path");
+      // The path lands in RUN+= and Exec lines: keep it to characters neither udev nor systemd
+      // interpret (no spaces, quotes, '$' or '%').
+      bool plain = value(o.helper) && o.helper[0] == '/' &&
+                   std::all_of(o.helper.begin(), o.helper.end(), [](char c) {
+                     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                            std::string_view("/._+-").find(c) != std::string_view::npos;
+                   });
+      if (!plain) return usage_error("'--helper' needs an absolute path of letters, digits and / . _ + -");
     } else if (a == "--check") {
       o.check = true;
     } else if (a == "--quiet" || a == "-q") {

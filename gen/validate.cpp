@@ -20,7 +20,6 @@ constexpr std::array<std::string_view, 9> kPolicyKeys = {"group",    "mode",    
 constexpr std::array<std::string_view, 7> kMatchKeys = {"name",   "ids",  "manufacturer", "product",
                                                         "serial", "port", "services"};
 constexpr std::array<std::string_view, 3> kTopKeys = {"schema", "defaults", "device"};
-constexpr unsigned kMaxResetsLimit = 1000;
 
 bool contains(auto const& keys, std::string_view k) {
   return std::find(keys.begin(), keys.end(), k) != keys.end();

@@ -5,6 +5,7 @@
 
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -48,18 +49,21 @@ int cmd_dispatch(const Args& args, Context& ctx) {
     return kExitOk;
   }
   // --no-block: queue the job and return; the recovery runs in its own unit, outside udev.
-  const char* argv[] = {"systemctl", "--no-block", "start", unit.c_str(), nullptr};
+  // udev gives RUN programs no PATH, so systemctl is looked for where Debian puts it.
+  const char* systemctl = ::access("/usr/bin/systemctl", X_OK) == 0 ? "/usr/bin/systemctl" : "/bin/systemctl";
+  const char* argv[] = {systemctl, "--no-block", "start", unit.c_str(), nullptr};
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, "systemctl", nullptr, nullptr, const_cast<char* const*>(argv), environ);
+  int rc = posix_spawn(&pid, systemctl, nullptr, nullptr, const_cast<char* const*>(argv), environ);
   if (rc != 0) {
-    ctx.err << "usbrecover: dispatch: cannot run systemctl: " << std::strerror(rc) << "\n";
+    ctx.err << "usbrecover: dispatch: cannot run " << systemctl << ": " << std::strerror(rc) << "\n";
     return kExitSoftware;
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  pid_t waited;
+  while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    ctx.err << "usbrecover: dispatch: 'systemctl --no-block start " << unit << "' failed\n";
+  if (waited != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    ctx.err << "usbrecover: dispatch: '" << systemctl << " --no-block start " << unit << "' failed\n";
     return kExitSoftware;
   }
   return kExitOk;

@@ -35,8 +35,12 @@ void handle_usage(std::ostream& os) {
         "decides, recovers it if needed and allowed, and verifies it came back. --dry-run decides\n"
         "and prints the decision without acting or recording anything.\n"
         "\n"
-        "Exit status: 0 healthy or recovered (or nothing to do), 1 not recovered, 69 no such device,\n"
-        "73 refused (rate limit, collateral, top of the ladder), 75 another run holds the device.\n";
+        "Whatever a run that died left off is put back first. One run per port at a time.\n"
+        "\n"
+        "Exit status: 0 healthy or recovered, or nothing to do (for add, also a device already gone),\n"
+        "1 not recovered, 65 ups.conf unreadable or without the section, 69 no such device,\n"
+        "70 internal error, 73 refused (rate limit, collateral, top of the ladder: the device\n"
+        "needs a person, and the unit shows as failed), 75 another run holds the device.\n";
 }
 
 /// Everything logged about one device carries these fields.
@@ -92,6 +96,11 @@ int cmd_handle(const Args& args, Context& ctx) {
     log.log(LogLine{p, id, terminal_safe(msg), std::move(f)});
   };
 
+  // Whatever a run that died left off (a port powered down, a driver unbound) comes back first,
+  // so a device lost that way reappears whichever entry point runs next.
+  for (const auto& line : repair_left_behind(ctx.sysfs_root, ctx.dev_root, ctx.state_dir))
+    info(Priority::Warning, nullptr, "handle: " + line);
+
   auto reader = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo});
   if (!reader) {
     info(Priority::Err, nullptr, "handle: " + reader.error().message());
@@ -109,8 +118,9 @@ int cmd_handle(const Args& args, Context& ctx) {
       info(Priority::Info, nullptr, "handle: nothing to do: " + target->why);
       return kExitOk;
     case Target::Kind::NotFound:
-      info(Priority::Warning, nullptr, "handle: " + target->why);
-      return kExitNotFound;
+      // For `add` the device was unplugged (or re-enumerated) before the unit ran: not a failure.
+      info(trigger == Trigger::Add ? Priority::Info : Priority::Warning, nullptr, "handle: " + target->why);
+      return trigger == Trigger::Add ? kExitOk : kExitNotFound;
     case Target::Kind::Ambiguous:
       info(Priority::Err, nullptr, "handle: refusing to guess: " + target->why);
       return kExitRefused;
@@ -136,7 +146,8 @@ int cmd_handle(const Args& args, Context& ctx) {
   // often that run's own re-enumeration); a service start waits for it.
   std::optional<DeviceLock> lock;
   if (!o.dry_run) {
-    auto l = trigger == Trigger::Add ? store.lock(dc->key, false) : lock_until(store, dc->key, deadline);
+    const std::string lock_key = port_lock_key(dc->snapshot.device.port_path);
+    auto l = trigger == Trigger::Add ? store.lock(lock_key, false) : lock_until(store, lock_key, deadline);
     if (!l) {
       bool busy = l.error().errnum == EWOULDBLOCK;
       info(busy ? Priority::Info : Priority::Err, nullptr,
@@ -236,7 +247,6 @@ int cmd_handle(const Args& args, Context& ctx) {
       attempt.recovered = again.state != ProbeResult::State::Failed;
       attempt.detail = attempt.recovered ? "verified" + (again.detail.empty() ? "" : ", " + again.detail)
                                          : "back but the probe failed: " + again.detail;
-      if (auto fresh = reader->snapshot(after.syspath, scope_for(policy))) snap = std::move(*fresh);
     } else {
       attempt.detail = out.error ? out.error->message() : "not back";
     }
@@ -256,7 +266,16 @@ int cmd_handle(const Args& args, Context& ctx) {
     }
     if (auto s = store.save(dc->key, history); !s)
       info(Priority::Err, nullptr, "handle: " + s.error().message());
-    if (stop()) break;
+    // Climb no further when something could not be turned back on (its intent is left for
+    // repair), when asked to stop, or when the device is gone; otherwise plan the next rung on
+    // the device as it is now (an earlier rung may have given it a new number).
+    if (!out.run.left_off.empty() || stop()) break;
+    auto fresh = reader->snapshot(snap.device.syspath, scope_for(policy));
+    if (!fresh) {
+      tried += "; then " + fresh.error().message();
+      break;
+    }
+    snap = std::move(*fresh);
   }
   log_failure("could not recover: tried " + (tried.empty() ? std::string("nothing") : tried),
               message_id::kFailed);

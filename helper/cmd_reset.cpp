@@ -191,6 +191,8 @@ int cmd_reset(const Args& args, Context& ctx) {
     reset_usage(ctx.out);
     return kExitOk;
   }
+  for (const auto& line : repair_left_behind(ctx.sysfs_root, ctx.dev_root, ctx.state_dir))
+    ctx.err << "usbrecover: reset: " << line << '\n';
   auto sel = parse_selector(ra.selector, ra.serial);
   if (!sel) {
     ctx.err << "usbrecover: reset: " << sel.error().message() << '\n';
@@ -256,7 +258,7 @@ int cmd_reset(const Args& args, Context& ctx) {
   // One recovery per device at a time: a run already under way (udev, a service) owns it.
   StateStore store(ctx.state_dir);
   const UsbDevice& dev = snap->device;
-  auto lock = store.lock(device_key(dev.port_path, dev.vendor, dev.product, dev.serial), false);
+  auto lock = store.lock(port_lock_key(dev.port_path), false);
   if (!lock) {
     o.error = lock.error();
     return finish(lock.error().errnum == EWOULDBLOCK ? kExitTempFail : kExitSoftware);

@@ -122,6 +122,12 @@ Result<History> parse_history(std::string_view text) {
   return h;
 }
 
+std::string port_lock_key(const std::string& port_path) {
+  std::string key = "port-";
+  for (char c : port_path) key += (c >= '0' && c <= '9') || c == '-' || c == '.' ? c : '_';
+  return key;
+}
+
 std::string device_key(const std::string& port_path, std::uint16_t vendor, std::uint16_t product,
                        const std::string& serial) {
   // FNV-1a: stable across builds and machines, and short; not a security boundary.

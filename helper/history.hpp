@@ -49,14 +49,20 @@ struct History {
   friend bool operator==(const History&, const History&) = default;
 };
 
-/// At most this many records of each kind are kept; older ones are dropped on save.
-inline constexpr std::size_t kHistoryKeep = 64;
+/// At most this many records of each kind are kept; older ones are dropped on save. Never fewer
+/// than a table's largest max_resets, or the budget would stop counting.
+inline constexpr std::size_t kHistoryKeep = kMaxResetsLimit;
+static_assert(kHistoryKeep >= kMaxResetsLimit);
 
 /// The file form: a "usbrecover-history 1" line, then one record per line. Free text
 /// (detail, unit, result...) is percent-encoded so a line is always one line.
 std::string format_history(const History& h);
 /// Inverse of format_history(); an Error naming the line for anything else.
 Result<History> parse_history(std::string_view text);
+
+/// The key of a port's lock: one recovery at a time per physical port, whatever the device on it
+/// says about itself (a wedged bridge may come back without its serial, or with other ids).
+std::string port_lock_key(const std::string& port_path);
 
 /// The key of a device in the state directory: port path, ids and a hash of the serial, so a
 /// different device plugged into the same port starts with a clean history.

@@ -11,6 +11,21 @@ std::string device_label(const UsbDevice& d) {
   return d.sysname + " " + hex4(d.vendor) + ":" + hex4(d.product);
 }
 
+std::vector<std::string> repair_left_behind(const std::string& sysfs_root, const std::string& dev_root,
+                                            const std::string& state_dir) {
+  std::vector<std::string> lines;
+  LinuxEffects fx(sysfs_root, dev_root);
+  auto items = repair_intents(state_dir, fx, Roots{sysfs_root, dev_root});
+  if (!items) return {"cannot repair what an earlier run left off: " + items.error().message()};
+  for (const auto& it : *items) {
+    if (it.status == RepairItem::Status::Restored)
+      lines.push_back("restored what an earlier run left off: " + it.device + ": " + it.undo);
+    else if (it.status == RepairItem::Status::Failed)
+      lines.push_back("could not restore what an earlier run left off: " + it.device + ": " + it.error.message());
+  }
+  return lines;
+}
+
 RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader& reader,
                           const RecoveryRoots& roots, std::chrono::steady_clock::time_point deadline,
                           const StopCheck& stop) {

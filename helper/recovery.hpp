@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "executor.hpp"
 #include "methods.hpp"
@@ -33,6 +34,11 @@ struct RecoveryOutcome {
 RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader& reader,
                           const RecoveryRoots& roots, std::chrono::steady_clock::time_point deadline,
                           const StopCheck& stop);
+
+/// Performs the intents of runs that are no longer alive (as `usbrecover repair` does) and
+/// returns one line per thing restored or still failing; empty when nothing was left behind.
+std::vector<std::string> repair_left_behind(const std::string& sysfs_root, const std::string& dev_root,
+                                            const std::string& state_dir);
 
 /// "1-1.2 0665:5161": how a device is labelled in intents and logs.
 std::string device_label(const UsbDevice& d);

@@ -12,7 +12,7 @@ namespace usbrecover {
 
 namespace {
 
-constexpr std::size_t kMaxHistoryBytes = 256 * 1024;
+constexpr std::size_t kMaxHistoryBytes = 4 * 1024 * 1024;  // kHistoryKeep records of each kind
 
 Status write_atomically(const std::string& path, const std::string& content) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());

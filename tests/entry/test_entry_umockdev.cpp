@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +17,8 @@
 
 #include "commands.hpp"
 #include "history.hpp"
+#include "intent.hpp"
+#include "methods.hpp"
 #include "state_store.hpp"
 #include "testbed.hpp"
 
@@ -318,6 +321,26 @@ TEST(Reset, ADeviceThatNeverComesBackFailsWithThePortOnAgain) {
   EXPECT_FALSE(fs::exists(b.state + "/intents") && !fs::is_empty(b.state + "/intents"));
 }
 
+TEST(Handle, FirstPutsBackWhatADeadRunLeftOff) {
+  // A run powered the UPS's port off and was killed: its intent is on disk, unlocked. Without
+  // the device there is no `add`; the next entry point to run (here the service's start) must
+  // bring the port back.
+  Bed b;
+  const std::string disable = Testbed::port_dir(b.hub, 1) + "/disable";
+  b.bed->set_attribute(b.hub + "/1-1:1.0/1-1-port1", "disable", "1");
+  {
+    auto intent = IntentJournal(b.state).record(write_action(disable, "0"), "1-1.1 0665:5161");
+    ASSERT_TRUE(intent.ok()) << intent.error().message();
+  }  // the "run" dies: its intent stays, unlocked
+  b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"});
+  EXPECT_THAT(b.err.str(), HasSubstr("restored what an earlier run left off: 1-1.1 0665:5161: write " + disable + " 0"));
+  std::ifstream in(disable);
+  std::string v;
+  in >> v;
+  EXPECT_EQ(v, "0");
+  EXPECT_TRUE(fs::is_empty(b.state + "/intents"));
+}
+
 TEST(Handle, FiftyConcurrentHelpersDoOneRecovery) {
   Bed b("authorize");
   b.record_failed_service_run();
@@ -331,11 +354,17 @@ TEST(Handle, FiftyConcurrentHelpersDoOneRecovery) {
   const char* argv[] = {USBRECOVER_BIN, "handle",    "--trigger", "service-start",
                         "--match",      "0665:5161", "--unit",    "nut-driver@myups.service",
                         nullptr};
+  // Each helper's log goes to its own file: the recoveries are counted from what the helpers
+  // did, not from the history file (whose last writer would win even without the lock).
   std::vector<pid_t> pids;
   for (int i = 0; i < 50; ++i) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    std::string log = b.state + "/helper-" + std::to_string(i) + ".log";
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_t pid = 0;
-    ASSERT_EQ(
-        posix_spawn(&pid, USBRECOVER_BIN, nullptr, nullptr, const_cast<char* const*>(argv), envp.data()), 0);
+    ASSERT_EQ(posix_spawn(&pid, USBRECOVER_BIN, &actions, nullptr, const_cast<char* const*>(argv), envp.data()), 0);
+    posix_spawn_file_actions_destroy(&actions);
     pids.push_back(pid);
   }
   int ok = 0;
@@ -345,8 +374,19 @@ TEST(Handle, FiftyConcurrentHelpersDoOneRecovery) {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++ok;
   }
   EXPECT_EQ(ok, 50);
+  int recovered = 0, left = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::ifstream in(b.state + "/helper-" + std::to_string(i) + ".log");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("recovered with authorize") != std::string::npos) ++recovered;
+      if (line.find("leave it") != std::string::npos) ++left;
+    }
+  }
+  EXPECT_EQ(recovered, 1) << "exactly one helper recovered the device";
+  EXPECT_EQ(left, 49) << "the others found it recovered and left it";
   auto h = b.history();
-  ASSERT_EQ(h.attempts.size(), 1u) << "exactly one recovery";
+  ASSERT_EQ(h.attempts.size(), 1u);
   EXPECT_TRUE(h.attempts[0].recovered);
 }
 

@@ -230,6 +230,12 @@ TEST(Run, UsageErrorsNameTheArgument) {
       "(see usbrecover-gen --help)\n");
   o = gen({"--check", "--helper", "relative/usbrecover"});
   EXPECT_EQ(o.code, 64);
+  o = gen({"--check", "--helper", "/usr/sbin/usb recover"});
+  EXPECT_EQ(o.code, 64);
+  EXPECT_EQ(o.err,
+            "usbrecover-gen: '--helper' needs an absolute path of letters, digits and / . _ + -\n"
+            "(see usbrecover-gen --help)\n");
+  EXPECT_EQ(gen({"--check", "--helper", "/opt/$x/usbrecover"}).code, 64);
   EXPECT_EQ(gen({"--help"}).code, 0);
 }
 
