@@ -176,11 +176,11 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
     } else if (a == "--helper") {
       // The path lands in RUN+= and Exec lines: keep it to characters neither udev nor systemd
       // interpret (no spaces, quotes, '$' or '%').
-      bool plain = value(o.helper) && o.helper[0] == '/' &&
-                   std::all_of(o.helper.begin(), o.helper.end(), [](char c) {
-                     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                            std::string_view("/._+-").find(c) != std::string_view::npos;
-                   });
+      bool plain =
+          value(o.helper) && o.helper[0] == '/' && std::all_of(o.helper.begin(), o.helper.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   std::string_view("/._+-").find(c) != std::string_view::npos;
+          });
       if (!plain) return usage_error("'--helper' needs an absolute path of letters, digits and / . _ + -");
     } else if (a == "--check") {
       o.check = true;

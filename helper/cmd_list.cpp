@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cmd_all_devices.hpp"
 #include "commands.hpp"
 #include "json.hpp"
 #include "snapshot_json.hpp"
@@ -86,41 +87,16 @@ void print_table(std::ostream& out, const std::vector<UsbDevice>& devices) {
 }  // namespace
 
 int cmd_list(const Args& args, Context& ctx) {
-  bool json = false;
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h") {
-      ctx.out << kListHelp;
-      return kExitOk;
-    }
-    if (a == "--json") {
-      json = true;
-    } else {
-      const bool option = a.starts_with("-");
-      ctx.err << "usbrecover: list: " << (option ? "unknown option '" : "unexpected argument '")
-              << terminal_safe(a) << "' (see usbrecover list --help)\n";
-      return kExitUsage;
-    }
-  }
-  ReaderOptions options;
-  options.dev_root = ctx.dev_root;
-  options.mountinfo = ctx.mountinfo;
-  auto reader = SnapshotReader::open(options);
-  if (!reader) {
-    ctx.err << "usbrecover: list: " << reader.error().message() << '\n';
-    return kExitSoftware;
-  }
-  auto devices = reader->all_devices();
-  if (!devices) {
-    ctx.err << "usbrecover: list: " << devices.error().message() << '\n';
-    return kExitSoftware;
-  }
-  if (json) {
+  int exit = kExitOk;
+  auto all = read_all_devices("list", kListHelp, args, ctx, exit);
+  if (!all) return exit;
+  if (all->json) {
     JsonWriter w(ctx.out);
     w.begin_object().key("devices").begin_array();
-    for (const auto& d : *devices) write_json(w, d);
+    for (const auto& d : all->devices) write_json(w, d);
     w.end_array().end_object();
   } else {
-    print_table(ctx.out, *devices);
+    print_table(ctx.out, all->devices);
   }
   return kExitOk;
 }

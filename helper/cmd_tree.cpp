@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cmd_all_devices.hpp"
 #include "commands.hpp"
 #include "json.hpp"
 #include "snapshot_json.hpp"
@@ -150,34 +151,12 @@ class TreeWriter {
 }  // namespace
 
 int cmd_tree(const Args& args, Context& ctx) {
-  bool json = false;
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h") {
-      ctx.out << kTreeHelp;
-      return kExitOk;
-    }
-    if (a == "--json") {
-      json = true;
-    } else {
-      const bool option = a.starts_with("-");
-      ctx.err << "usbrecover: tree: " << (option ? "unknown option '" : "unexpected argument '")
-              << terminal_safe(a) << "' (see usbrecover tree --help)\n";
-      return kExitUsage;
-    }
-  }
-  ReaderOptions options;
-  options.dev_root = ctx.dev_root;
-  options.mountinfo = ctx.mountinfo;
-  auto reader = SnapshotReader::open(options);
-  if (!reader) {
-    ctx.err << "usbrecover: tree: " << reader.error().message() << '\n';
-    return kExitSoftware;
-  }
-  auto devices = reader->all_devices();
-  if (!devices) {
-    ctx.err << "usbrecover: tree: " << devices.error().message() << '\n';
-    return kExitSoftware;
-  }
+  int exit = kExitOk;
+  auto all = read_all_devices("tree", kTreeHelp, args, ctx, exit);
+  if (!all) return exit;
+  SnapshotReader* reader = &all->reader;
+  std::vector<UsbDevice>* devices = &all->devices;
+  const bool json = all->json;
   TreeWriter tree(*reader, *devices);
   if (json) {
     JsonWriter w(ctx.out);

@@ -49,7 +49,8 @@ Result<TablePolicy> policy_from_properties(const Properties& props) {
   out.policy.methods = *methods;
   auto resets = number(*get(prop::kMaxResets));
   if (!resets || *resets > kMaxResetsLimit)
-    return bad(prop::kMaxResets, "'" + *get(prop::kMaxResets) + "' is not 0.." + std::to_string(kMaxResetsLimit));
+    return bad(prop::kMaxResets,
+               "'" + *get(prop::kMaxResets) + "' is not 0.." + std::to_string(kMaxResetsLimit));
   out.policy.max_resets = static_cast<unsigned>(*resets);
   auto window = number(*get(prop::kWindowMs));
   if (!window || *window == 0)

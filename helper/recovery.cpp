@@ -21,7 +21,8 @@ std::vector<std::string> repair_left_behind(const std::string& sysfs_root, const
     if (it.status == RepairItem::Status::Restored)
       lines.push_back("restored what an earlier run left off: " + it.device + ": " + it.undo);
     else if (it.status == RepairItem::Status::Failed)
-      lines.push_back("could not restore what an earlier run left off: " + it.device + ": " + it.error.message());
+      lines.push_back("could not restore what an earlier run left off: " + it.device + ": " +
+                      it.error.message());
   }
   return lines;
 }

@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: MIT
 // The entry points end to end against a umockdev testbed: explain, handle for each trigger,
 // the NUT instance lookup, and fifty concurrent helpers doing one recovery.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
-#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "commands.hpp"
 #include "history.hpp"
@@ -298,8 +298,9 @@ TEST(Reset, PortPowerCyclesThePortAndWaitsForTheDeviceToComeBack) {
   ASSERT_EQ(rc, kExitOk) << b.err.str();
   EXPECT_THAT(b.out.str(), HasSubstr("\"verified\": true"));
   EXPECT_THAT(b.out.str(), HasSubstr("\"devnum\": 9"));
-  EXPECT_THAT(b.out.str(), HasSubstr("\"write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port1/disable "
-                                     "1\""));
+  EXPECT_THAT(b.out.str(),
+              HasSubstr("\"write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port1/disable "
+                        "1\""));
   EXPECT_THAT(b.out.str(), HasSubstr("\"pause 100ms\""));
   EXPECT_EQ(port_disable(b), "0");
   EXPECT_FALSE(fs::exists(b.state + "/intents") && !fs::is_empty(b.state + "/intents"));
@@ -314,8 +315,9 @@ TEST(Reset, ADeviceThatNeverComesBackFailsWithThePortOnAgain) {
     EXPECT_TRUE(kernel.cycled());
   }
   EXPECT_EQ(rc, kExitFailed);
-  EXPECT_THAT(b.err.str(), HasSubstr("1-1.1: timed out after 1s while waiting for it to come back: 1-1.1 has not "
-                                     "been enumerated anew"));
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("1-1.1: timed out after 1s while waiting for it to come back: 1-1.1 has not "
+                        "been enumerated anew"));
   // Nothing left off: the port is powered and no intent remains for repair.
   EXPECT_EQ(port_disable(b), "0");
   EXPECT_FALSE(fs::exists(b.state + "/intents") && !fs::is_empty(b.state + "/intents"));
@@ -333,7 +335,8 @@ TEST(Handle, FirstPutsBackWhatADeadRunLeftOff) {
     ASSERT_TRUE(intent.ok()) << intent.error().message();
   }  // the "run" dies: its intent stays, unlocked
   b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"});
-  EXPECT_THAT(b.err.str(), HasSubstr("restored what an earlier run left off: 1-1.1 0665:5161: write " + disable + " 0"));
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("restored what an earlier run left off: 1-1.1 0665:5161: write " + disable + " 0"));
   std::ifstream in(disable);
   std::string v;
   in >> v;
@@ -363,7 +366,8 @@ TEST(Handle, FiftyConcurrentHelpersDoOneRecovery) {
     std::string log = b.state + "/helper-" + std::to_string(i) + ".log";
     posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_t pid = 0;
-    ASSERT_EQ(posix_spawn(&pid, USBRECOVER_BIN, &actions, nullptr, const_cast<char* const*>(argv), envp.data()), 0);
+    ASSERT_EQ(
+        posix_spawn(&pid, USBRECOVER_BIN, &actions, nullptr, const_cast<char* const*>(argv), envp.data()), 0);
     posix_spawn_file_actions_destroy(&actions);
     pids.push_back(pid);
   }
