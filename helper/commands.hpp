@@ -13,15 +13,15 @@ namespace usbrecover {
 
 /// Exit codes (sysexits.h where one fits).
 enum Exit : int {
-  kExitOk = 0,           ///< recovered and verified / command succeeded
-  kExitFailed = 1,       ///< the method ran but the device did not come back healthy
-  kExitUsage = 64,       ///< EX_USAGE: a wrong argument
-  kExitData = 65,        ///< EX_DATAERR: bad input data
-  kExitNotFound = 69,    ///< EX_UNAVAILABLE: no such device
-  kExitSoftware = 70,    ///< EX_SOFTWARE: an internal error
-  kExitRefused = 73,     ///< refused for safety (collateral, rate limit)
-  kExitTempFail = 75,    ///< EX_TEMPFAIL: another recovery of the device is in progress
-  kExitNoPerm = 77,      ///< EX_NOPERM: permission denied
+  kExitOk = 0,         ///< recovered and verified / command succeeded
+  kExitFailed = 1,     ///< the method ran but the device did not come back healthy
+  kExitUsage = 64,     ///< EX_USAGE: a wrong argument
+  kExitData = 65,      ///< EX_DATAERR: bad input data
+  kExitNotFound = 69,  ///< EX_UNAVAILABLE: no such device
+  kExitSoftware = 70,  ///< EX_SOFTWARE: an internal error
+  kExitRefused = 73,   ///< refused for safety (collateral, rate limit)
+  kExitTempFail = 75,  ///< EX_TEMPFAIL: another recovery of the device is in progress
+  kExitNoPerm = 77,    ///< EX_NOPERM: permission denied
 };
 
 /// Where a command reads and writes. Roots are here, never globals, so tests can move them.
@@ -30,7 +30,7 @@ struct Context {
   std::ostream& err;
   std::string sysfs_root = "/sys";
   std::string dev_root = "/dev";
-  std::string state_dir;       ///< defaults to USBRECOVER_STATE_DIR
+  std::string state_dir;  ///< defaults to USBRECOVER_STATE_DIR
   std::string mountinfo = "/proc/self/mountinfo";
 };
 

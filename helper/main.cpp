@@ -59,7 +59,11 @@ int main(int argc, char** argv) {
   // The state directory may be moved (tests, systems that keep it elsewhere); roots are wired
   // here and nowhere else.
   const char* state_dir = std::getenv("USBRECOVER_STATE_DIR");
-  Context ctx{std::cout, std::cerr, "/sys", "/dev", state_dir && *state_dir ? state_dir : USBRECOVER_STATE_DIR,
+  Context ctx{std::cout,
+              std::cerr,
+              "/sys",
+              "/dev",
+              state_dir && *state_dir ? state_dir : USBRECOVER_STATE_DIR,
               "/proc/self/mountinfo"};
   Args args(argv + 2, argv + argc);
   for (const auto& c : kCommands) {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "ups_conf.hpp"
 
+#include <regex.h>
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
 #include <optional>
-#include <regex.h>
 
 namespace usbrecover {
 
@@ -69,7 +69,8 @@ Result<std::vector<std::string>> words(std::string_view s, unsigned line) {
 /// case, that must match the whole value.
 std::optional<regex_t> compile(const std::string& pattern) {
   regex_t re;
-  if (::regcomp(&re, ("^(" + pattern + ")$").c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) return std::nullopt;
+  if (::regcomp(&re, ("^(" + pattern + ")$").c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
+    return std::nullopt;
   return re;
 }
 
@@ -168,7 +169,10 @@ Result<NutLookup> nut_matcher(const std::vector<UpsSection>& sections, const std
     if (!*p) continue;
     auto re = compile(**p);
     if (!re)
-      return Error{.context = {}, .object = "[" + name + "]", .reason = "'" + **p + "' is not a valid pattern", .errnum = 0};
+      return Error{.context = {},
+                   .object = "[" + name + "]",
+                   .reason = "'" + **p + "' is not a valid pattern",
+                   .errnum = 0};
     ::regfree(&*re);
   }
   out.matcher = std::move(m);

@@ -23,15 +23,18 @@ TEST(Metrics, CountersRoundTripAndRejectForeignFiles) {
 }
 
 TEST(Metrics, PrometheusTextIsSortedAndLabelled) {
-  std::string text = format_prometheus({{"1-2", "06da:0003", {{"hub", {0, 1}}}},
-                                        {"1-1.2", "0665:5161", {{"device", {2, 1}}}}});
-  EXPECT_EQ(text,
-            "# HELP usbrecover_recoveries_total Recovery attempts by usbrecover, by device, method and outcome.\n"
-            "# TYPE usbrecover_recoveries_total counter\n"
-            "usbrecover_recoveries_total{device=\"1-1.2\",id=\"0665:5161\",method=\"device\",outcome=\"recovered\"} 2\n"
-            "usbrecover_recoveries_total{device=\"1-1.2\",id=\"0665:5161\",method=\"device\",outcome=\"failed\"} 1\n"
-            "usbrecover_recoveries_total{device=\"1-2\",id=\"06da:0003\",method=\"hub\",outcome=\"recovered\"} 0\n"
-            "usbrecover_recoveries_total{device=\"1-2\",id=\"06da:0003\",method=\"hub\",outcome=\"failed\"} 1\n");
+  std::string text = format_prometheus(
+      {{"1-2", "06da:0003", {{"hub", {0, 1}}}}, {"1-1.2", "0665:5161", {{"device", {2, 1}}}}});
+  EXPECT_EQ(
+      text,
+      "# HELP usbrecover_recoveries_total Recovery attempts by usbrecover, by device, method and outcome.\n"
+      "# TYPE usbrecover_recoveries_total counter\n"
+      "usbrecover_recoveries_total{device=\"1-1.2\",id=\"0665:5161\",method=\"device\",outcome=\"recovered\"}"
+      " 2\n"
+      "usbrecover_recoveries_total{device=\"1-1.2\",id=\"0665:5161\",method=\"device\",outcome=\"failed\"} "
+      "1\n"
+      "usbrecover_recoveries_total{device=\"1-2\",id=\"06da:0003\",method=\"hub\",outcome=\"recovered\"} 0\n"
+      "usbrecover_recoveries_total{device=\"1-2\",id=\"06da:0003\",method=\"hub\",outcome=\"failed\"} 1\n");
 }
 
 TEST(Metrics, RecordedAttemptsReachTheTextfile) {
