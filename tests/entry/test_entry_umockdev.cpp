@@ -55,17 +55,7 @@ struct Bed {
     auto usb1 = bed->add_root_hub(pci, 1, HubSpec{4, PowerSwitching::PerPort, 20, false, true});
     hub = bed->add_hub(usb1, 1, {0x05e3, 0x0608, "Genesys", "Hub", "", "480", "2.00", 9, {}, {}},
                        HubSpec{4, PowerSwitching::PerPort, 100, false, true});
-    ups = bed->add_device(hub, 1,
-                          {0x0665,
-                           0x5161,
-                           "INNO TECH",
-                           "USB to Serial",
-                           "",
-                           "1.5",
-                           "1.00",
-                           0,
-                           {{0, 3, 0, 0, "usbhid", {{0x81, 3, 8, 10}}}},
-                           table_props(methods, cooldown_ms)});
+    ups = bed->add_device(hub, 1, testing::inno_tech_ups(table_props(methods, cooldown_ms)));
     stick = bed->add_device(hub, 2,
                             {0x0781,
                              0x5583,

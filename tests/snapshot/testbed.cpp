@@ -351,6 +351,19 @@ std::string Testbed::devnode(const std::string& device) const {
   return "";
 }
 
+DeviceSpec inno_tech_ups(std::vector<std::pair<std::string, std::string>> properties) {
+  return {0x0665,
+          0x5161,
+          "INNO TECH",
+          "USB to Serial",
+          "",
+          "1.5",
+          "1.00",
+          0,
+          {{0, 3, 0, 0, "usbhid", {{0x81, 3, 8, 10}}}},
+          std::move(properties)};
+}
+
 StandardBed build_standard_bed() {
   StandardBed s;
   s.bed = std::make_unique<Testbed>();
@@ -373,17 +386,9 @@ StandardBed build_standard_bed() {
   for (unsigned n = 1; n <= 4; ++n) {
     b.link_peers(Testbed::port_dir(s.hub_usb2_half, n), Testbed::port_dir(s.hub_ss_half, n));
   }
-  s.ups = b.add_device(s.hub_usb2_half, 1,
-                       {0x0665,
-                        0x5161,
-                        "INNO TECH",
-                        "USB to Serial",
-                        "",
-                        "1.5",
-                        "1.00",
-                        0,
-                        {{0, 3, 0, 0, "usbhid", {{0x81, 3, 8, 10}}}},
-                        {{"USBRECOVER_NAME", "megatec-ups"}, {"USBRECOVER_SOURCE", "devices.toml:12"}}});
+  s.ups = b.add_device(
+      s.hub_usb2_half, 1,
+      inno_tech_ups({{"USBRECOVER_NAME", "megatec-ups"}, {"USBRECOVER_SOURCE", "devices.toml:12"}}));
   const std::vector<InterfaceSpec> ftdi = {
       {0, 0xff, 0xff, 0xff, "ftdi_sio", {{0x81, 2, 64, 0}, {0x02, 2, 64, 0}}}};
   s.twin_a = b.add_device(s.hub_usb2_half, 2,

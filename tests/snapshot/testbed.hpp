@@ -131,6 +131,10 @@ class Testbed {
   std::vector<std::pair<std::string, std::string>> devnodes_;  // syspath -> node
 };
 
+/// The 0665:5161 "INNO TECH" / "USB to Serial" UPS bridge: low speed, one HID interface bound
+/// to usbhid with its interrupt IN endpoint, and the given udev properties.
+DeviceSpec inno_tech_ups(std::vector<std::pair<std::string, std::string>> properties);
+
 /// The syspaths of the standard bed (see the top of this file).
 struct StandardBed {
   std::unique_ptr<Testbed> bed;
