@@ -186,6 +186,9 @@ int cmd_handle(const Args& args, Context& ctx) {
     return kExitOk;
   }
 
+  // From the probe on, a signal only raises a flag: the megatec probe detaches the interface's
+  // driver for its query and must attach it again, and a recovery must undo what it turned off.
+  InterruptGuard guard;
   ProbeResult probe = run_probe(policy.probe, dc->snapshot.device);
   PlanOptions plan_options{.sysfs_root = ctx.sysfs_root};
   Decision d = decide(PlannerInput{dc->snapshot, policy, history, trigger, probe, epoch_now(), plan_options});
@@ -225,7 +228,6 @@ int cmd_handle(const Args& args, Context& ctx) {
     return kExitRefused;
   }
 
-  InterruptGuard guard;
   StopCheck stop = [&]() -> std::optional<std::string> {
     if (int sig = guard.caught()) return std::string("interrupted by ") + sigabbrev_np(sig);
     if (Clock::now() >= deadline) return "timed out after " + format_duration(o.timeout);
