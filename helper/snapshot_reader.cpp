@@ -145,6 +145,9 @@ struct SnapshotReader::Impl {
   // USB devices (not interfaces) below `scope`, or everywhere when scope is null.
   std::vector<UsbDevice> enumerate_usb(udev_device* scope) const;
   std::vector<BlockDevice> enumerate_block(udev_device* scope) const;
+  /// Adds the devices stacked on `block` (its holders, recursively), attributed to `owner`.
+  void add_holders(const std::string& block, const std::string& owner, std::vector<BlockDevice>& out,
+                   int depth) const;
   void attach_mounts(std::vector<UsbDevice*> devices, const std::vector<BlockDevice>& blocks) const;
 };
 
@@ -223,6 +226,22 @@ std::vector<UsbDevice> SnapshotReader::Impl::enumerate_usb(udev_device* scope) c
   return out;
 }
 
+void SnapshotReader::Impl::add_holders(const std::string& block, const std::string& owner,
+                                       std::vector<BlockDevice>& out, int depth) const {
+  if (depth >= 8) return;  // stacks are shallow; a loop in sysfs must not loop here
+  const std::string dir = block + "/holders";
+  for (const std::string& name : sysfs::list_dir(dir)) {
+    auto link = sysfs::read_link(dir + "/" + name);
+    if (!link) continue;
+    const std::string holder = sysfs::resolve_link(dir, *link);
+    auto dev = sysfs::read_attr(holder + "/dev");
+    unsigned maj = 0, min = 0;
+    if (!dev || std::sscanf(dev->c_str(), "%u:%u", &maj, &min) != 2) continue;
+    out.push_back({owner, maj, min});
+    add_holders(holder, owner, out, depth + 1);
+  }
+}
+
 std::vector<BlockDevice> SnapshotReader::Impl::enumerate_block(udev_device* scope) const {
   std::vector<BlockDevice> out;
   EnumeratePtr e(udev_enumerate_new(udev.get()));
@@ -238,6 +257,9 @@ std::vector<BlockDevice> SnapshotReader::Impl::enumerate_block(udev_device* scop
     const dev_t num = udev_device_get_devnum(d.get());
     if (num == 0) continue;
     out.push_back({path, major(num), minor(num)});
+    // A filesystem may sit on a device stacked over this one (LVM, LUKS, md): its number is
+    // found through `holders`, and its mounts count as this device's.
+    add_holders(path, path, out, 0);
   }
   return out;
 }

@@ -3,8 +3,10 @@
 // device, its hub and port, the power gang, the controller, mounts, and the usbfs requests it
 // makes to get there.
 #include <gtest/gtest.h>
+
 #include <linux/usbdevice_fs.h>
 #include <sys/ioctl.h>
+#include <filesystem>
 
 #include <algorithm>
 #include <cerrno>
@@ -114,6 +116,35 @@ TEST_F(SnapshotReaderTest, MountedStorageUnderTheSameHubIsVisible) {
   EXPECT_TRUE(s.device.mounts.empty());
   // The storage's own snapshot carries the mount on the device itself.
   EXPECT_EQ(snap(s_.storage).device.mounts, (std::vector<std::string>{"/media/user/USB STICK"}));
+}
+
+TEST_F(SnapshotReaderTest, AFilesystemOnAStackedDeviceCountsAsTheDisksMount) {
+  // LUKS or LVM over the stick: the filesystem is on dm-0 (253:0), which holds sdb1. The
+  // mount must still be seen as the stick's, or a hub reset would look harmless.
+  gchar* dm = umockdev_testbed_add_device(s_.bed->native(), "block", "dm-0", nullptr, "dev", "253:0", nullptr,
+                                          "DEVNAME", "/dev/dm-0", "DEVTYPE", "disk", nullptr);
+  ASSERT_NE(dm, nullptr);
+  const std::string dm_path = dm;
+  g_free(dm);
+  const std::string root = s_.bed->root_dir();
+  std::filesystem::create_directories(root + s_.partition + "/holders");
+  std::filesystem::create_directory_symlink(root + dm_path, root + s_.partition + "/holders/dm-0");
+  const std::string mountinfo = s_.bed->write_mountinfo(
+      "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+      "99 22 253:0 / /srv/crypt rw,relatime shared:51 - ext4 /dev/mapper/crypt rw\n");
+  ReaderOptions options;
+  options.mountinfo = mountinfo;
+  auto reader = SnapshotReader::open(options);
+  ASSERT_TRUE(reader);
+  auto storage = reader->snapshot(s_.storage);
+  ASSERT_TRUE(storage) << storage.error().message();
+  EXPECT_EQ(storage->device.mounts, (std::vector<std::string>{"/srv/crypt"}));
+  auto ups = reader->snapshot(s_.ups);
+  ASSERT_TRUE(ups);
+  bool seen = false;
+  for (const auto& d : ups->hub_siblings)
+    if (d.syspath == s_.storage) seen = d.mounts == std::vector<std::string>{"/srv/crypt"};
+  EXPECT_TRUE(seen) << "the stick behind the UPS's hub carries the stacked mount";
 }
 
 TEST_F(SnapshotReaderTest, ControllerAndItsBusesOnly) {
