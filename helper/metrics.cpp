@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "metrics.hpp"
 
+#include "state_store.hpp"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,22 +40,6 @@ std::optional<std::uint64_t> count(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-Status write_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return errno_error(tmp, "cannot write");
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Error e = errno_error(path, "cannot write");
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  return Ok{};
 }
 
 }  // namespace
@@ -121,7 +107,7 @@ void record_metric(const std::string& state_dir, const std::string& key, const U
   c.id = hex4(device.vendor) + ":" + hex4(device.product);
   auto& n = c.by_method[std::string(to_string(method))];
   (recovered ? n.first : n.second) += 1;
-  (void)write_file(path, format_counters(c));
+  (void)write_atomically(path, format_counters(c), 0600);
 }
 
 Status write_metrics_textfile(const std::string& state_dir, const std::string& path) {
@@ -137,7 +123,8 @@ Status write_metrics_textfile(const std::string& state_dir, const std::string& p
     }
     ::closedir(d);
   }
-  return write_file(path, format_prometheus(std::move(all)));
+  // Read by node_exporter's textfile collector, which does not run as root.
+  return write_atomically(path, format_prometheus(std::move(all)), 0644);
 }
 
 }  // namespace usbrecover

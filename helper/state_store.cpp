@@ -14,10 +14,24 @@ namespace {
 
 constexpr std::size_t kMaxHistoryBytes = 4 * 1024 * 1024;  // kHistoryKeep records of each kind
 
-Status write_atomically(const std::string& path, const std::string& content) {
+template <typename T>
+void keep_newest(std::vector<T>& v) {
+  if (v.size() > kHistoryKeep) v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(kHistoryKeep));
+}
+
+}  // namespace
+
+Status write_atomically(const std::string& path, const std::string& content, mode_t mode) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return errno_error(tmp, "cannot create");
+  // The mode asked for, whatever the umask (usbrecover@.service runs with UMask=0077).
+  if (::fchmod(fd, mode) != 0) {
+    Error e = errno_error(tmp, "cannot set mode");
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return e;
+  }
   std::size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -37,13 +51,6 @@ Status write_atomically(const std::string& path, const std::string& content) {
   }
   return Ok{};
 }
-
-template <typename T>
-void keep_newest(std::vector<T>& v) {
-  if (v.size() > kHistoryKeep) v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(kHistoryKeep));
-}
-
-}  // namespace
 
 DeviceLock& DeviceLock::operator=(DeviceLock&& o) noexcept {
   if (this != &o) {
@@ -111,7 +118,7 @@ Status StateStore::save(const std::string& key, History history) const {
   if (auto s = ensure_dir(dir); !s) return s;
   keep_newest(history.attempts);
   keep_newest(history.services);
-  return write_atomically(dir + "/" + key, format_history(history));
+  return write_atomically(dir + "/" + key, format_history(history), 0600);
 }
 
 }  // namespace usbrecover

@@ -5,12 +5,18 @@
 // Intents live beside them (intent.hpp). Files are written atomically; a file that does not
 // parse is reported and set aside, never trusted.
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "error.hpp"
 #include "history.hpp"
 
 namespace usbrecover {
+
+/// Replaces `path` with `content` atomically: a temporary file beside it, fsync, rename. The file
+/// gets `mode` whatever the umask; a link at the temporary name is not followed.
+Status write_atomically(const std::string& path, const std::string& content, mode_t mode);
 
 /// Holds one device's lock (flock on STATE/locks/KEY.lock) until destroyed.
 class DeviceLock {

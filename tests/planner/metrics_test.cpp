@@ -2,6 +2,7 @@
 #include "metrics.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -47,7 +48,13 @@ TEST(Metrics, RecordedAttemptsReachTheTextfile) {
   record_metric(dir, "k", d, Method::Device, false);
   record_metric(dir, "k", d, Method::Device, true);
   record_metric(dir, "k", d, Method::PortPower, true);
+  // usbrecover@.service runs with UMask=0077; node_exporter, not root, must still read the file.
+  mode_t old_umask = ::umask(077);
   ASSERT_TRUE(write_metrics_textfile(dir, dir + "/usbrecover.prom").ok());
+  ::umask(old_umask);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir + "/usbrecover.prom").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
   std::ifstream in(dir + "/usbrecover.prom");
   std::stringstream text;
   text << in.rdbuf();
