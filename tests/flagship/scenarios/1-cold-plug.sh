@@ -1,0 +1,37 @@
+# Scenario 1, cold plug: the UPS was plugged in while the machine booted. The generated rule (with
+# NUT's own rule before it) gives its node group nut and mode 0664 and turns runtime power
+# management off; udev handed it to usbrecover@<device>.service, whose probe found it healthy and
+# did nothing; nut-driver@myups started and upsd answers for it.
+
+dev=$(ups_dev) || fail "the simulated UPS is not on the bus"
+devpath=$(readlink -f "$SYS/$dev")
+devpath=${devpath#/sys}
+node=$(printf '/dev/bus/usb/%03d/%03d' "$(cat "$SYS/$dev/busnum")" "$(cat "$SYS/$dev/devnum")")
+expect_eq "node group and mode" "nut 664" "$(stat -c '%G %a' "$node")"
+expect_eq "power/control" on "$(cat "$SYS/$dev/power/control")"
+props=$(udevadm info --query=property --path="/sys$devpath")
+echo "$props" | grep -qx 'USBRECOVER_PROBE=megatec-q1' || fail "the rule did not carry the policy: $props"
+echo "$props" | grep -qx 'USBRECOVER_MAX_RESETS=4' || fail "the local table did not override the shipped entry: $props"
+ok "the rule carries the local table's policy"
+
+unit=usbrecover@$(systemd-escape --path "$devpath").service
+# The oneshot has long finished (and systemd has unloaded it): its journal is the record.
+journalctl -b -q -o cat -u "$unit" | grep -q 'Deactivated successfully' ||
+  fail "$unit did not run to success: $(journalctl -b -q -o cat -u "$unit" | tail -3)"
+decision=$(journalctl -b -q -o cat -u "$unit" MESSAGE_ID="$MID_DECISION")
+echo "$decision" | grep -q 'leave' || fail "$unit did not decide to leave the UPS alone: '$decision'"
+echo "$decision" | grep -q 'the probe answered' || fail "the decision does not say the probe answered: '$decision'"
+ok "$unit: $decision"
+expect_eq "USB resets since boot" 0 "$(journalctl -b -q -k -o cat | grep -c 'reset full-speed USB device' || true)"
+expect_eq "cures the UPS needed" 0 "$(ups_state cures)"
+
+wait_until 60 upsc_ok || fail "upsc $UPS ups.status: $(upsc_status)"
+ok "upsc $UPS ups.status: OL"
+expect_eq "NUT driver and UPS ids" "nutdrv_qx 0665 5161" \
+  "$(upsc "$UPS" driver.name) $(upsc "$UPS" ups.vendorid) $(upsc "$UPS" ups.productid)"
+
+# The boot's timeline, from the journal's monotonic timestamps.
+at() { journalctl -b -q -o short-monotonic "$@" | head -1 | tr -d '[]' | awk '{ printf "%.1f", $1 }'; }
+figure "UPS plugged in at $(at -u flagship-ups.service -g 'Finished') s after boot;" \
+  "usbrecover checked it (healthy, no reset) at $(at -u "$unit" MESSAGE_ID="$MID_DECISION") s;" \
+  "nut-driver@myups up at $(at -u "$driver_unit" -g '^Started') s"

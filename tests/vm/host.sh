@@ -1,0 +1,100 @@
+# Host side of the qemu beds (tests/vm/run and tests/flagship/run), sourced by both: Debian
+# packages, and Debian's own kernel unpacked (never installed) into a cache directory.
+# The caller sets `prog` (for messages) and `cache` (the build tree's vm-cache) and defines die.
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else
+    return 1
+  fi
+}
+
+# install_missing PACKAGE...: installs those not installed; exits 77 (skip) when it cannot.
+install_missing() {
+  local missing=() p
+  for p in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "$prog: installing ${missing[*]}" >&2
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+    ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends "${missing[@]}" >/dev/null; then
+    echo "$prog: SKIP: cannot install ${missing[*]} (needs root or sudo, and Debian's apt)" >&2
+    exit 77
+  fi
+}
+
+kernel_package() {
+  apt-cache depends linux-image-amd64 2>/dev/null |
+    awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+
+# debian_kernel: sets kpkg (linux-image-VERSION) and kver (VERSION) for Debian's current kernel,
+# or the newest one already in the cache when apt knows none.
+debian_kernel() {
+  kpkg=$(kernel_package || true)
+  if [ -z "$kpkg" ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+    kpkg=$(kernel_package || true)
+  fi
+  if [ -z "$kpkg" ]; then
+    # Offline: the newest kernel already in the cache will do.
+    kpkg=$(find "$cache" -maxdepth 1 -name 'linux-image-*.deb' -printf '%f\n' 2>/dev/null |
+      sort -V | tail -1 | sed 's/_.*//')
+    [ -n "$kpkg" ] || die "cannot find Debian's linux-image-amd64 (apt-get update?) and no cached kernel"
+  fi
+  kver=${kpkg#linux-image-}
+}
+
+# prepare_kernel KDIR MODULE...: makes KDIR hold the uncompressed vmlinux that qemu boots through
+# its PVH note (twice as fast under TCG as the bzImage), the modules named and everything they
+# depend on under KDIR/lib/modules/VERSION with the kernel's index files, and KDIR/load-order
+# (the module files in an order insmod accepts). Does nothing when KDIR already holds that set.
+prepare_kernel() {
+  local kdir=$1 key
+  shift
+  key=$( (echo cache-v2; printf '%s\n' "$@") | md5sum | cut -c1-12)
+  if [ -f "$kdir/vmlinux" ] && [ "$(cat "$kdir/key" 2>/dev/null)" = "$key" ]; then
+    return 0
+  fi
+  local tmp=$cache/tmp.$$ deb
+  rm -rf "$tmp" "$kdir"
+  mkdir -p "$tmp" "$kdir"
+  deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort -V | tail -1)
+  if [ -z "$deb" ]; then
+    echo "$prog: downloading $kpkg" >&2
+    # apt-get download writes to the current directory; _apt may not read the build dir.
+    (cd "$tmp" && apt-get download -q "$kpkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true)
+    deb=$(find "$tmp" -maxdepth 1 -name "${kpkg}_*.deb" | head -1)
+    [ -n "$deb" ] || die "apt-get download $kpkg failed"
+    mv "$deb" "$cache/"
+    deb=$cache/$(basename "$deb")
+  fi
+  dpkg-deb -x "$deb" "$tmp/root"
+  local bz=$tmp/root/boot/vmlinuz-$kver off
+  [ -f "$bz" ] || die "no $bz in $deb"
+  # The bzImage carries an xz stream; the decompressor stops with an error at the trailing
+  # data, so the result is checked as an ELF file instead of by exit status.
+  off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | head -1 | cut -d: -f1)
+  [ -n "$off" ] || die "no xz stream in $bz (Debian changed the kernel compression?)"
+  tail -c +$((off + 1)) "$bz" | xz -dcq >"$kdir/vmlinux" 2>/dev/null || true
+  [ "$(head -c 4 "$kdir/vmlinux" | od -An -c | tr -d ' ')" = '177ELF' ] ||
+    die "could not extract vmlinux from $bz"
+  # Keep only the module closure asked for, with the kernel's own index files.
+  depmod -b "$tmp/root" "$kver"
+  local m f
+  for m in "$@"; do
+    modprobe -S "$kver" -d "$tmp/root" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+  done | awk '!seen[$0]++' >"$tmp/order"
+  while read -r f; do
+    install -D -m 644 "$f" "$kdir/${f#"$tmp/root/"}"
+    echo "${f#"$tmp/root"}"
+  done <"$tmp/order" >"$kdir/load-order"
+  cp "$tmp/root/lib/modules/$kver/modules.builtin"* "$tmp/root/lib/modules/$kver/modules.order" \
+    "$kdir/lib/modules/$kver/"
+  depmod -b "$kdir" "$kver"
+  rm -rf "$tmp"
+  echo "$key" >"$kdir/key"
+}
