@@ -234,6 +234,10 @@ Decision decide(const PlannerInput& in) {
                                                format_duration(p.window) + "; the device needs a person"
                                          : "refuse: no method of the policy can be used on this device";
     d.reasons.push_back(d.summary.substr(std::string("refuse: ").size()));
+    // Say why each method left could not be used (collateral, not applicable, budget), so the
+    // journal line alone tells a person what stands in the way.
+    for (std::size_t i = start; i < d.ladder.size(); ++i)
+      d.reasons.push_back(std::string(to_string(d.ladder[i].method)) + ": " + d.ladder[i].why);
     return d;
   }
   d.verdict = Decision::Verdict::Recover;

@@ -9,6 +9,7 @@
 namespace usbrecover {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::ups_alone_on_hub;
@@ -147,6 +148,8 @@ TEST(Planner, RefusesCollateralNamingTheDevices) {
             "would also disturb 1-1.3 (0781:5567 Cruzer, mounted on /media/usb); the policy does not allow "
             "collateral"
             " (a mounted filesystem may lose data)");
+  // The journal line carries the reasons: what stands in the way is said there too.
+  EXPECT_THAT(d.reasons, Contains("hub: " + d.ladder[0].why));
 }
 
 TEST(Planner, SkipsCollateralMethodsButClimbsPastThem) {
