@@ -2,8 +2,12 @@
 #include "target.hpp"
 
 #include <libudev.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "selector.hpp"
@@ -30,6 +34,43 @@ Result<Target> from_candidates(std::vector<UsbDevice> matches, const std::string
   return t;
 }
 
+/// realpath(3) as a string; nullopt (errno set) when the path cannot be resolved.
+std::optional<std::string> real_path(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> r(::realpath(path.c_str(), nullptr), &std::free);
+  if (!r) return std::nullopt;
+  return std::string(r.get());
+}
+
+bool has(const std::string& dir, const char* attribute) {
+  return ::access((dir + "/" + attribute).c_str(), F_OK) == 0;
+}
+
+/// The USB device a serial UPS's port is on: the port's tty (symlinks such as
+/// /dev/serial/by-id/... followed), its class device in sysfs, and the first ancestor that is a
+/// USB device (interfaces have no busnum).
+Result<Target> serial_target(const std::string& port, const std::string& section, SnapshotReader& reader,
+                             const std::string& sysfs_root) {
+  const std::string what = "port " + port + " of NUT instance [" + section + "]";
+  auto node = real_path(port);
+  if (!node) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      return Target{Target::Kind::NotFound, {}, what + " does not exist (is the adapter plugged in?)"};
+    return errno_error(port, "cannot resolve the port of NUT instance [" + section + "]");
+  }
+  const std::string tty = node->substr(node->rfind('/') + 1);
+  const std::string devices = sysfs_root + "/devices/";
+  auto dir = real_path(sysfs_root + "/class/tty/" + tty);
+  while (dir && dir->starts_with(devices)) {
+    if (has(*dir, "busnum") && has(*dir, "devnum") && has(*dir, "idVendor")) {
+      auto d = reader.device(*dir);
+      if (!d) return Target{Target::Kind::NotFound, {}, what + ": " + d.error().message()};
+      return Target{Target::Kind::Found, *d, {}};
+    }
+    dir->erase(dir->rfind('/'));
+  }
+  return Target{Target::Kind::NotOurs, {}, what + " is not on USB"};
+}
+
 }  // namespace
 
 Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, const std::string& sysfs_root) {
@@ -48,8 +89,6 @@ Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, co
     return from_candidates(
         r->matches, "'" + *spec.match + "'" + (spec.serial ? " with serial '" + *spec.serial + "'" : ""));
   }
-  auto devices = reader.all_devices();
-  if (!devices) return devices.error();
   if (!spec.nut_instance) return Error{.context = {}, .object = {}, .reason = "no device given", .errnum = 0};
   std::ifstream in(spec.ups_conf);
   if (!in) return errno_error(spec.ups_conf, "cannot read");
@@ -60,6 +99,9 @@ Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, co
   auto lookup = nut_matcher(*sections, *spec.nut_instance);
   if (!lookup) return lookup.error().within(spec.ups_conf);
   if (lookup->not_usb) return Target{Target::Kind::NotOurs, {}, lookup->why};
+  if (lookup->serial_port) return serial_target(*lookup->serial_port, *spec.nut_instance, reader, sysfs_root);
+  auto devices = reader.all_devices();
+  if (!devices) return devices.error();
   std::vector<UsbDevice> matches;
   for (const auto& d : *devices)
     if (!d.is_root_hub && lookup->matcher->matches(d)) matches.push_back(d);

@@ -12,10 +12,23 @@ namespace usbrecover {
 
 namespace {
 
-/// NUT drivers that talk to their UPS over USB (nutdrv_qx also speaks serial: see below).
-constexpr std::array<std::string_view, 8> kUsbDrivers = {"usbhid-ups", "nutdrv_qx",      "blazer_usb",
-                                                         "bcmxcp_usb", "tripplite_usb",  "richcomm_usb",
-                                                         "riello_usb", "nutdrv_atcl_usb"};
+/// NUT drivers that talk to their UPS over USB only: they ignore `port` (usually "auto").
+constexpr std::array<std::string_view, 7> kUsbDrivers = {"usbhid-ups",     "blazer_usb",   "bcmxcp_usb",
+                                                         "tripplite_usb",  "richcomm_usb", "riello_usb",
+                                                         "nutdrv_atcl_usb"};
+
+/// nutdrv_qx speaks USB with `port = auto` and serial with a port under /dev/.
+constexpr std::string_view kUsbOrSerialDriver = "nutdrv_qx";
+
+/// Drivers that reach their UPS over the network or simulate one: never a device of ours, whatever
+/// their port says (drivers that also speak TCP, like apc_modbus, name a host there, not /dev/).
+constexpr std::array<std::string_view, 7> kNetworkDrivers = {
+    "snmp-ups", "netxml-ups", "nut-ipmipsu", "dummy-ups", "clone", "clone-outlet", "apcupsd-ups"};
+
+template <std::size_t N>
+bool listed(const std::array<std::string_view, N>& list, const std::string& driver) {
+  return std::find(list.begin(), list.end(), driver) != list.end();
+}
 
 Error line_error(unsigned line, std::string reason) {
   return Error{
@@ -149,11 +162,15 @@ Result<NutLookup> nut_matcher(const std::vector<UpsSection>& sections, const std
   NutLookup out;
   std::string driver = it->get("driver").value_or("");
   std::string port = it->get("port").value_or("");
-  bool usb = std::find(kUsbDrivers.begin(), kUsbDrivers.end(), driver) != kUsbDrivers.end();
-  if (!usb || port.starts_with("/dev/tty")) {
+  bool usb = listed(kUsbDrivers, driver) || (driver == kUsbOrSerialDriver && !port.starts_with("/dev/"));
+  if (!usb) {
+    if (!driver.empty() && !listed(kNetworkDrivers, driver) && port.starts_with("/dev/")) {
+      out.serial_port = port;
+      return out;
+    }
     out.not_usb = true;
-    out.why = driver.empty() ? "section [" + name + "] names no driver"
-                             : "driver " + driver + (usb ? " on " + port : "") + " does not talk USB";
+    out.why =
+        driver.empty() ? "section [" + name + "] names no driver" : "driver " + driver + " does not talk USB";
     return out;
   }
   NutMatcher m;

@@ -40,14 +40,18 @@ struct NutMatcher {
   [[nodiscard]] bool matches(const UsbDevice& d) const;
 };
 
-/// The matcher of section `name`. An Error when the section is missing, when its driver does
-/// not talk USB (a serial or network UPS: nothing for usbrecover to do, see `not_usb`), or when a
-/// value is not a valid pattern.
+/// What a section of ups.conf points at: a matcher for a USB driver, the port of a serial
+/// driver (a UPS behind a USB-to-serial cable, resolved to its USB device by resolve_target), or
+/// `not_usb` for a network or dummy driver (nothing for usbrecover to do).
 struct NutLookup {
-  std::optional<NutMatcher> matcher;
-  bool not_usb = false;  ///< the section exists but its driver is not a USB one
-  std::string why;       ///< set when not_usb
+  std::optional<NutMatcher> matcher;       ///< a USB driver that finds its device by ids
+  std::optional<std::string> serial_port;  ///< a serial driver: its `port`, a path under /dev/
+  bool not_usb = false;                    ///< the section exists but its driver is not a USB one
+  std::string why;                         ///< set when not_usb
 };
+
+/// Looks up section `name` (the last of that name, as NUT reads them) and says what it means.
+/// Pure: reads no files. An Error when the section is missing or a value is not a valid pattern.
 Result<NutLookup> nut_matcher(const std::vector<UpsSection>& sections, const std::string& name);
 
 }  // namespace usbrecover

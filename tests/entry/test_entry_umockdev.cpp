@@ -210,17 +210,81 @@ TEST(Handle, NutInstanceFindsItsDeviceThroughUpsConf) {
   std::string conf = b.state + "/ups.conf";
   std::ofstream(conf)
       << "[myups]\n  driver = nutdrv_qx\n  port = auto\n  vendorid = 0665\n  productid = 5161\n"
-         "[serial]\n  driver = nutdrv_qx\n  port = /dev/ttyS0\n";
+         "[snmp]\n  driver = snmp-ups\n  port = 10.0.0.5\n";
   ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "myups", "--ups-conf", conf}),
             kExitOk)
       << b.err.str();
   EXPECT_THAT(b.err.str(), HasSubstr("'1-1.1' (0665:5161): leave it"));
-  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "serial", "--ups-conf", conf}),
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "snmp", "--ups-conf", conf}),
             kExitOk);
-  EXPECT_THAT(b.err.str(), HasSubstr("nothing to do: driver nutdrv_qx on /dev/ttyS0 does not talk USB"));
+  EXPECT_THAT(b.err.str(), HasSubstr("nothing to do: driver snmp-ups does not talk USB"));
   EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "nosuch", "--ups-conf", conf}),
             kExitData);
   EXPECT_THAT(b.err.str(), HasSubstr("[nosuch]: no such section in ups.conf"));
+}
+
+/// A tty `name` (device number `majmin`) below `parent`, with /sys/class/tty/<name>, and its node:
+/// a plain file in the testbed's /dev, which umockdev's stat() reports as the character device.
+/// (umockdev's own tty nodes are symlinks to a pty, and its realpath() cannot resolve those.)
+void add_tty(Testbed& bed, const std::string& parent, const std::string& name, const std::string& majmin) {
+  g_free(umockdev_testbed_add_device(bed.native(), "tty", name.c_str(), parent.c_str(), "dev", majmin.c_str(),
+                                     nullptr, "DEVNAME", ("/dev/" + name).c_str(), nullptr));
+  std::ofstream(bed.root_dir() + "/dev/" + name).flush();
+}
+
+/// The Bed plus a serial UPS behind an FTDI cable on 1-1.3 (its tty ttyUSB0, also reachable as
+/// /dev/serial/by-id/...) and an on-board serial port ttyS0; `ups.conf` has a section for each.
+struct SerialBed : Bed {
+  SerialBed() {
+    ftdi = bed->add_device(hub, 3,
+                           {0x0403,
+                            0x6001,
+                            "FTDI",
+                            "FT232R USB UART",
+                            "A10K1XYZ",
+                            "12",
+                            "2.00",
+                            0,
+                            {{0, 0xff, 0xff, 0xff, "ftdi_sio", {}}},
+                            {}});
+    add_tty(*bed, Testbed::interface_path(ftdi, 0), "ttyUSB0", "188:0");
+    gchar* platform =
+        umockdev_testbed_add_device(bed->native(), "platform", "serial8250", nullptr, nullptr, nullptr);
+    add_tty(*bed, platform, "ttyS0", "4:64");
+    g_free(platform);
+    fs::create_directories(bed->root_dir() + "/dev/serial/by-id");
+    fs::create_symlink("../../ttyUSB0", bed->root_dir() + "/dev/serial/by-id/" + kById);
+    conf = state + "/ups.conf";
+    std::ofstream(conf) << "[serialups]\n  driver = nutdrv_qx\n  port = /dev/ttyUSB0\n"
+                        << "[byid]\n  driver = blazer_ser\n  port = /dev/serial/by-id/" << kById << "\n"
+                        << "[unplugged]\n  driver = nutdrv_qx\n  port = /dev/serial/by-id/" << kAbsent << "\n"
+                        << "[onboard]\n  driver = nutdrv_qx\n  port = /dev/ttyS0\n";
+  }
+  int handle(const std::string& instance) {
+    return run(cmd_handle,
+               {"--trigger", "service-start", "--nut-instance", instance, "--ups-conf", conf, "--dry-run"});
+  }
+  static constexpr const char* kById = "usb-FTDI_FT232R_USB_UART_A10K1XYZ-if00-port0";
+  static constexpr const char* kAbsent = "usb-Prolific_Technology_Inc._USB-Serial_Controller-if00-port0";
+  std::string ftdi, conf;
+};
+
+TEST(Handle, SerialNutInstanceFindsTheUsbCableBehindItsPort) {
+  SerialBed b;
+  ASSERT_EQ(b.handle("serialups"), kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("'1-1.3' (0403:6001) is not in the usbrecover table"));
+  ASSERT_EQ(b.handle("byid"), kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("'1-1.3' (0403:6001) is not in the usbrecover table"));
+}
+
+TEST(Handle, SerialNutInstanceSaysWhenItsPortIsMissingOrNotOnUsb) {
+  SerialBed b;
+  EXPECT_EQ(b.handle("unplugged"), kExitNotFound);
+  EXPECT_EQ(b.err.str(), std::string("usbrecover: handle: port /dev/serial/by-id/") + SerialBed::kAbsent +
+                             " of NUT instance [unplugged] does not exist (is the adapter plugged in?)\n");
+  ASSERT_EQ(b.handle("onboard"), kExitOk) << b.err.str();
+  EXPECT_EQ(b.err.str(),
+            "usbrecover: handle: nothing to do: port /dev/ttyS0 of NUT instance [onboard] is not on USB\n");
 }
 
 TEST(Handle, RefusesCollateralAndSaysSo) {

@@ -79,14 +79,43 @@ TEST(UpsConf, BusAndDeviceNumbersMatchAsNutPrintsThem) {
   EXPECT_FALSE(m->matcher->matches(ups));
 }
 
-TEST(UpsConf, SerialAndNetworkDriversAreNotOurs) {
+TEST(UpsConf, SerialDriversNameTheirPortAndNetworkDriversAreNotOurs) {
   auto s = parse_ups_conf(kUpsConf);
   auto serial = nut_matcher(*s, "serialups");
   ASSERT_TRUE(serial.ok());
-  EXPECT_TRUE(serial->not_usb);
-  EXPECT_EQ(serial->why, "driver nutdrv_qx on /dev/ttyS0 does not talk USB");
+  EXPECT_FALSE(serial->not_usb);
+  EXPECT_FALSE(serial->matcher);
+  EXPECT_EQ(serial->serial_port, "/dev/ttyS0") << "resolve_target finds the USB device behind it, if any";
   auto snmp = nut_matcher(*s, "snmp");
+  EXPECT_TRUE(snmp->not_usb);
+  EXPECT_FALSE(snmp->serial_port);
   EXPECT_EQ(snmp->why, "driver snmp-ups does not talk USB");
+}
+
+TEST(UpsConf, APortUnderDevMeansASerialCableUnlessTheDriverIsUsbOnlyOrNetwork) {
+  auto s = parse_ups_conf(
+      "[qx]\ndriver = nutdrv_qx\nport = /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A10K1XYZ-if00-port0\n"
+      "[ser]\ndriver = blazer_ser\nport = /dev/ttyUSB0\n"
+      "[hid]\ndriver = usbhid-ups\nport = /dev/usb/hiddev0\n"
+      "[auto]\ndriver = nutdrv_qx\nport = auto\nvendorid = 0665\n"
+      "[dummy]\ndriver = dummy-ups\nport = /dev/null\n"
+      "[modbus]\ndriver = apc_modbus\nport = 10.0.0.9:502\n"
+      "[nodriver]\nport = /dev/ttyUSB1\n");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(nut_matcher(*s, "qx")->serial_port,
+            "/dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A10K1XYZ-if00-port0");
+  EXPECT_EQ(nut_matcher(*s, "ser")->serial_port, "/dev/ttyUSB0");
+  // USB-only drivers ignore `port`; nutdrv_qx with `port = auto` speaks USB: both keep the matcher.
+  for (const char* name : {"hid", "auto"}) {
+    auto m = nut_matcher(*s, name);
+    EXPECT_TRUE(m->matcher) << name;
+    EXPECT_FALSE(m->serial_port) << name;
+    EXPECT_FALSE(m->not_usb) << name;
+  }
+  EXPECT_TRUE(nut_matcher(*s, "auto")->matcher->matches(testing::ups_alone_on_hub().device));
+  EXPECT_EQ(nut_matcher(*s, "dummy")->why, "driver dummy-ups does not talk USB");
+  EXPECT_EQ(nut_matcher(*s, "modbus")->why, "driver apc_modbus does not talk USB");
+  EXPECT_EQ(nut_matcher(*s, "nodriver")->why, "section [nodriver] names no driver");
 }
 
 TEST(UpsConf, MissingSectionAndBrokenFilesAreClearErrors) {
