@@ -36,6 +36,8 @@ def main():
     def say(text):
         log.write(f"[{time.monotonic() - start:8.3f}] {text}\n")
 
+    say("listening")  # tests/flagship/run starts qemu once this line is there
+
     conn, _ = server.accept()
     say("qemu connected")
     hung = False
