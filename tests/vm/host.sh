@@ -98,3 +98,26 @@ prepare_kernel() {
   rm -rf "$tmp"
   echo "$key" >"$kdir/key"
 }
+
+# select_scenarios DIR [NAME...]: sets run_list to the scenarios (DIR/[0-9]*.sh, without .sh)
+# whose file name is NAME or starts with "NAME-"; all of them when no NAME is given.
+select_scenarios() {
+  local dir=$1 f s a found
+  shift
+  local all=()
+  for f in "$dir"/[0-9]*.sh; do
+    [ -e "$f" ] && all+=("$(basename "$f" .sh)")
+  done
+  run_list=()
+  if [ $# -eq 0 ]; then
+    run_list=("${all[@]}")
+    return 0
+  fi
+  for s in "$@"; do
+    found=0
+    for a in "${all[@]}"; do
+      case $a in "$s" | "$s"-*) run_list+=("$a"); found=1 ;; esac
+    done
+    [ $found -eq 1 ] || die "no scenario '$s' in $dir (have: ${all[*]})"
+  done
+}

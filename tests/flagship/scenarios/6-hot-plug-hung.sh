@@ -1,0 +1,31 @@
+# Scenario 6, hot plug of a hung UPS: with NUT's driver stopped, the UPS is unplugged and comes
+# back already hung. udev's event starts usbrecover@<device>.service, the hardened unit (not a
+# service's drop-in), whose probe gets no answer; it resets the device from inside its sandbox
+# and verifies it. The driver then starts against a UPS that answers.
+
+wait_until 60 upsc_ok || fail "NUT does not answer before the fault: $(upsc_status)"
+systemctl stop "$driver_unit"
+gadget=$(cat "$UPS_RUN/gadget")
+udc=$(cat "$gadget/UDC")
+echo "" >"$gadget/UDC"
+gone() { ! ups_dev >/dev/null; }
+wait_until 30 gone || fail "the UPS did not leave the bus"
+ok "the UPS is unplugged"
+cures0=$(ups_state cures)
+ups_ctl hang reset
+mark=$(uptime_s)
+t_plug=$(uptime_s)
+echo "$udc" >"$gadget/UDC"
+recovered() { journal_since "$mark" MESSAGE_ID="$MID_RECOVERED" -u 'usbrecover@*' | grep -q 'recovered with device'; }
+wait_until 60 recovered || fail "usbrecover@ did not recover the hung UPS: $(journal_since "$mark" -u 'usbrecover@*' | tail -5)"
+t_recovered=$(uptime_s)
+dev=$(ups_dev) || fail "the UPS is not on the bus"
+unit=usbrecover@$(systemd-escape --path "$(readlink -f "$SYS/$dev" | sed 's|^/sys||')").service
+journal_since "$mark" -u "$unit" MESSAGE_ID="$MID_DECISION" | grep -q 'the probe failed' ||
+  fail "$unit did not decide on a failed probe"
+ok "$unit: $(journal_since "$mark" -u "$unit" MESSAGE_ID="$MID_RECOVERED" | sed 's/^.*usbrecover: //')"
+expect_eq "simulator cured, by" "1 reset" "$(($(ups_state cures) - cures0)) $(ups_state last_cure)"
+systemctl start "$driver_unit"
+wait_until 60 upsc_ok || fail "upsc does not answer after the driver's start: $(upsc_status)"
+figure "plugged in hung; usbrecover@ recovered it $(elapsed "$t_plug" "$t_recovered") s after the plug" \
+  "(probe, device reset, verify, inside the unit's sandbox); upsc answering $(elapsed "$t_plug") s after it"
