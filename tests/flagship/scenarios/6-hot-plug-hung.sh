@@ -1,7 +1,9 @@
 # Scenario 6, hot plug of a hung UPS: with NUT's driver stopped, the UPS is unplugged and comes
-# back already hung. udev's event starts usbrecover@<device>.service, the hardened unit (not a
-# service's drop-in), whose probe gets no answer; it resets the device from inside its sandbox
-# and verifies it. The driver then starts against a UPS that answers.
+# back already hung, the kind of hang only a power cycle cures. udev's event starts
+# usbrecover@<device>.service, the hardened unit (not a service's drop-in), whose probe gets no
+# answer; from inside its sandbox it climbs the ladder (usbfs reset, sysfs writes) to a port
+# power cycle, and verifies the device came back answering. The driver then starts against a
+# UPS that answers.
 
 wait_until 60 upsc_ok || fail "NUT does not answer before the fault: $(upsc_status)"
 systemctl stop "$driver_unit"
@@ -12,11 +14,11 @@ gone() { ! ups_dev >/dev/null; }
 wait_until 30 gone || fail "the UPS did not leave the bus"
 ok "the UPS is unplugged"
 cures0=$(ups_state cures)
-ups_ctl hang reset
+ups_ctl hang power
 mark=$(uptime_s)
 t_plug=$(uptime_s)
 echo "$udc" >"$gadget/UDC"
-recovered() { journal_since "$mark" MESSAGE_ID="$MID_RECOVERED" -u 'usbrecover@*' | grep -q 'recovered with device'; }
+recovered() { journal_since "$mark" MESSAGE_ID="$MID_RECOVERED" -u 'usbrecover@*' | grep -q 'recovered with port-power'; }
 wait_until 60 recovered || fail "usbrecover@ did not recover the hung UPS: $(journal_since "$mark" -u 'usbrecover@*' | tail -5)"
 t_recovered=$(uptime_s)
 dev=$(ups_dev) || fail "the UPS is not on the bus"
@@ -24,8 +26,8 @@ unit=usbrecover@$(systemd-escape --path "$(readlink -f "$SYS/$dev" | sed 's|^/sy
 journal_since "$mark" -u "$unit" MESSAGE_ID="$MID_DECISION" | grep -q 'the probe failed' ||
   fail "$unit did not decide on a failed probe"
 ok "$unit: $(journal_since "$mark" -u "$unit" MESSAGE_ID="$MID_RECOVERED" | sed 's/^.*usbrecover: //')"
-expect_eq "simulator cured, by" "1 reset" "$(($(ups_state cures) - cures0)) $(ups_state last_cure)"
+expect_eq "simulator cured, by" "1 power" "$(($(ups_state cures) - cures0)) $(ups_state last_cure)"
 systemctl start "$driver_unit"
 wait_until 60 upsc_ok || fail "upsc does not answer after the driver's start: $(upsc_status)"
 figure "plugged in hung; usbrecover@ recovered it $(elapsed "$t_plug" "$t_recovered") s after the plug" \
-  "(probe, device reset, verify, inside the unit's sandbox); upsc answering $(elapsed "$t_plug") s after it"
+  "(the ladder up to port-power, inside the unit's sandbox); upsc answering $(elapsed "$t_plug") s after it"
