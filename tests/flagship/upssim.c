@@ -126,6 +126,7 @@ static struct {
 	char host_now[32];
 	double disabled_at, gap_ms;
 	unsigned long answered, unanswered, commands, enables, disables, cures, dropped;
+	unsigned long controls;          /* control lines taken: `ups-gadget.sh ctl` waits on it */
 	char hung_at[24], cured_at[24];
 	unsigned ep_address;
 
@@ -183,10 +184,12 @@ static void write_state(void)
 		"state=%s\ncure=%s\nmode=%s\nstorm_k=%ld\nstorm_left=%ld\n"
 		"answered=%lu\nunanswered=%lu\ncommands=%lu\ndropped=%lu\n"
 		"enables=%lu\ndisables=%lu\ncures=%lu\nenabled=%d\n"
-		"last_cure=%s\nhung_at=%s\ncured_at=%s\nhost=%s\nlast_gap_ms=%.0f\nendpoint=0x%02x\npid=%ld\n",
+		"controls=%lu\nlast_cure=%s\nhung_at=%s\ncured_at=%s\nhost=%s\nlast_gap_ms=%.0f\n"
+		"endpoint=0x%02x\npid=%ld\n",
 		S.hung ? "hung" : "ok", cure_names[S.hung ? S.cure : CURE_NONE], mode_names[S.mode],
 		S.storm_k, S.storm_left, S.answered, S.unanswered, S.commands, S.dropped,
-		S.enables, S.disables, S.cures, S.enabled, cure_names[S.last_cure], S.hung_at, S.cured_at, S.host_now,
+		S.enables, S.disables, S.cures, S.enabled, S.controls, cure_names[S.last_cure],
+		S.hung_at, S.cured_at, S.host_now,
 		S.gap_ms, S.ep_address, (long)getpid());
 	if (fclose(f) != 0 || rename(tmp, S.state_path) != 0)
 		logmsg("cannot replace %s: %s", S.state_path, strerror(errno));
@@ -664,6 +667,7 @@ static void control_line(char *line)
 		pthread_mutex_unlock(&S.lock);
 		return;
 	}
+	S.controls++;
 	write_state();
 	pthread_mutex_unlock(&S.lock);
 }

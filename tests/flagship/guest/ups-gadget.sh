@@ -99,7 +99,15 @@ ctl() {
   shift
   # upssim keeps the FIFO open for reading; without it a write would block forever.
   alive "$run" || die "upssim is not running for $run"
+  before=$(sed -n 's/^controls=//p' "$run/state")
   printf '%s\n' "$*" >"$run/control"
+  # Return once upssim has taken the line, so what follows sees its effect.
+  i=0
+  while [ "$(sed -n 's/^controls=//p' "$run/state")" = "$before" ]; do
+    i=$((i + 1))
+    [ $i -le 50 ] || die "upssim did not take '$*' (see its log)"
+    sleep 0.1
+  done
 }
 
 case ${1:-} in
