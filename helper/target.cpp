@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <variant>
 
 #include "selector.hpp"
 #include "ups_conf.hpp"
@@ -34,10 +35,10 @@ Result<Target> from_candidates(std::vector<UsbDevice> matches, const std::string
   return t;
 }
 
-/// realpath(3) as a string; nullopt (errno set) when the path cannot be resolved.
-std::optional<std::string> real_path(const std::string& path) {
+/// realpath(3) as a string, or the errno that stopped it.
+std::variant<std::string, int> real_path(const std::string& path) {
   std::unique_ptr<char, decltype(&std::free)> r(::realpath(path.c_str(), nullptr), &std::free);
-  if (!r) return std::nullopt;
+  if (!r) return errno;
   return std::string(r.get());
 }
 
@@ -52,21 +53,34 @@ Result<Target> serial_target(const std::string& port, const std::string& section
                              const std::string& sysfs_root) {
   const std::string what = "port " + port + " of NUT instance [" + section + "]";
   auto node = real_path(port);
-  if (!node) {
-    if (errno == ENOENT || errno == ENOTDIR)
+  if (const int* err = std::get_if<int>(&node)) {
+    if (*err == ENOENT || *err == ENOTDIR)
       return Target{Target::Kind::NotFound, {}, what + " does not exist (is the adapter plugged in?)"};
-    return errno_error(port, "cannot resolve the port of NUT instance [" + section + "]");
+    return Error{.context = {},
+                 .object = port,
+                 .reason = "cannot resolve the port of NUT instance [" + section + "]",
+                 .errnum = *err};
   }
-  const std::string tty = node->substr(node->rfind('/') + 1);
-  const std::string devices = sysfs_root + "/devices/";
+  const std::string& path = std::get<std::string>(node);
+  const std::string tty = path.substr(path.rfind('/') + 1);
+  // Both sides canonical, so a sysfs root given with a symlink or a trailing slash still matches.
+  auto devices = real_path(sysfs_root + "/devices");
   auto dir = real_path(sysfs_root + "/class/tty/" + tty);
-  while (dir && dir->starts_with(devices)) {
-    if (has(*dir, "busnum") && has(*dir, "devnum") && has(*dir, "idVendor")) {
-      auto d = reader.device(*dir);
-      if (!d) return Target{Target::Kind::NotFound, {}, what + ": " + d.error().message()};
-      return Target{Target::Kind::Found, *d, {}};
+  if (const int* err = std::get_if<int>(&dir); err && *err != ENOENT)
+    return Error{.context = {},
+                 .object = sysfs_root + "/class/tty/" + tty,
+                 .reason = "cannot resolve",
+                 .errnum = *err};
+  if (auto* d = std::get_if<std::string>(&dir); d && std::holds_alternative<std::string>(devices)) {
+    const std::string prefix = std::get<std::string>(devices) + "/";
+    while (d->starts_with(prefix)) {
+      if (has(*d, "busnum") && has(*d, "devnum") && has(*d, "idVendor")) {
+        auto found = reader.device(*d);
+        if (!found) return Target{Target::Kind::NotFound, {}, what + ": " + found.error().message()};
+        return Target{Target::Kind::Found, *found, {}};
+      }
+      d->erase(d->rfind('/'));
     }
-    dir->erase(dir->rfind('/'));
   }
   return Target{Target::Kind::NotOurs, {}, what + " is not on USB"};
 }

@@ -274,7 +274,11 @@ static void begin_hang(enum cure cure, const char *why)
 	S.disabled_while_hung = false;
 	snprintf(S.host_at_hang, sizeof S.host_at_hang, "%s", S.host_now);
 	stamp(S.hung_at, sizeof S.hung_at);
-	/* A reply already queued was sent before the hang; the host may still read it. */
+	/* A hung bridge sends nothing more: a reply still queued (its reader was killed between
+	 * command and reply) must not answer the next program's command. At most the report the
+	 * writer already holds goes out, and no reply fits in one. */
+	S.queue_len = 0;
+	S.generation++;
 	logmsg("hung (%s), cured by %s", why, cure == CURE_POWER ? "a power cycle" : "a reset");
 }
 

@@ -3,7 +3,8 @@
 # management off; udev handed it to usbrecover@<device>.service, whose probe found it healthy and
 # did nothing; nut-driver@myups started and upsd answers for it.
 
-dev=$(ups_dev) || fail "the simulated UPS is not on the bus"
+wait_until 30 ups_dev >/dev/null || fail "the simulated UPS is not on the bus"
+dev=$(ups_dev)
 devpath=$(readlink -f "$SYS/$dev")
 devpath=${devpath#/sys}
 node=$(printf '/dev/bus/usb/%03d/%03d' "$(cat "$SYS/$dev/busnum")" "$(cat "$SYS/$dev/devnum")")
@@ -16,7 +17,8 @@ ok "the rule carries the local table's policy"
 
 unit=usbrecover@$(systemd-escape --path "$devpath").service
 # The oneshot has long finished (and systemd has unloaded it): its journal is the record.
-journalctl -b -q -o cat -u "$unit" | grep -q 'Deactivated successfully' ||
+ran() { journalctl -b -q -o cat -u "$unit" | grep -q 'Deactivated successfully'; }
+wait_until 60 ran ||
   fail "$unit did not run to success: $(journalctl -b -q -o cat -u "$unit" | tail -3)"
 decision=$(journalctl -b -q -o cat -u "$unit" MESSAGE_ID="$MID_DECISION")
 echo "$decision" | grep -q 'leave' || fail "$unit did not decide to leave the UPS alone: '$decision'"

@@ -6,6 +6,8 @@
 wait_until 60 upsc_ok || fail "NUT does not answer before the fault: $(upsc_status)"
 mark=$(uptime_s)
 cures0=$(ups_state cures)
+dev=$(ups_dev)
+devnum0=$(cat "$SYS/$dev/devnum")
 t_fault=$(uptime_s)
 ups_ctl hang reset
 expect_eq "simulator" hung "$(ups_state state)"
@@ -19,7 +21,8 @@ expect_eq "USB resets the kernel logged" 1 "$(kernel_resets "$mark")"
 decision=$(journal_since "$mark" MESSAGE_ID="$MID_DECISION" USBRECOVER_TRIGGER=service-start)
 echo "$decision"
 echo "$decision" | grep -q 'recover' || fail "no decision to recover in the journal"
-echo "$decision" | grep -q 'probe failed' || fail "the decision does not give the failed probe as its reason"
+echo "$decision" | grep -q 'probe failed (Q1 got no reply' || fail "the decision does not give the failed probe as its reason"
+expect_eq "the same device back (device number)" "$devnum0" "$(cat "$SYS/$dev/devnum")"
 recovered=$(journal_since "$mark" MESSAGE_ID="$MID_RECOVERED" USBRECOVER_METHOD=device)
 [ -n "$recovered" ] || fail "no 'recovered with device' in the journal"
 ok "journal: $recovered"

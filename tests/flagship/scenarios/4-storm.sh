@@ -44,14 +44,13 @@ more_starts() {
   [ "$(journal_since "$mark" MESSAGE_ID="$MID_DECISION" USBRECOVER_TRIGGER=service-start | grep -c .)" -ge $((starts_then + 2)) ]
 }
 wait_until 120 more_starts || fail "systemd did not restart the driver twice more"
-expect_eq "recoveries in the storm" 2 "$(journal_since "$mark" MESSAGE_ID="$MID_RECOVERED" | grep -c .)"
+# device first; the driver failed again after it, so the next start climbed above it.
+expect_eq "recoveries in the storm, in order" "device authorize" \
+  "$(journal_since "$mark" MESSAGE_ID="$MID_RECOVERED" | sed -n 's/.*recovered with \([a-z-]*\):.*/\1/p' | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "cures after the budget ran out" "$resets_then" "$(ups_state cures)"
 expect_eq "simulator cures in the storm" 2 "$(($(ups_state cures) - cures0))"
 ok "$(journal_since "$mark" MESSAGE_ID="$MID_REFUSED" | grep -c .) starts refused, no reset after the budget"
 figure "fault to the budget's refusal: $(elapsed "$t_fault" "$t_refused") s; 2 recoveries, then" \
   "$(journal_since "$mark" MESSAGE_ID="$MID_REFUSED" | grep -c .) refused starts and no reset"
 
-rm -f "$local_tables/60-storm.toml"
-"$usbrecover_gen" --rules-dir /etc/udev/rules.d --unit-dir /etc/systemd/system --quiet
-udevadm control --reload
-udevadm trigger --action=change --settle "$SYS/$dev"
+# The runner takes the storm table away again (also when this scenario fails).

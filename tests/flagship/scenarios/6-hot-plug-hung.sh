@@ -14,6 +14,7 @@ gone() { ! ups_dev >/dev/null; }
 wait_until 30 gone || fail "the UPS did not leave the bus"
 ok "the UPS is unplugged"
 cures0=$(ups_state cures)
+disables0=$(ups_state disables)
 ups_ctl hang power
 mark=$(uptime_s)
 t_plug=$(uptime_s)
@@ -26,6 +27,12 @@ unit=usbrecover@$(systemd-escape --path "$(readlink -f "$SYS/$dev" | sed 's|^/sy
 journal_since "$mark" -u "$unit" MESSAGE_ID="$MID_DECISION" | grep -q 'the probe failed' ||
   fail "$unit did not decide on a failed probe"
 ok "$unit: $(journal_since "$mark" -u "$unit" MESSAGE_ID="$MID_RECOVERED" | sed 's/^.*usbrecover: //')"
+# The rungs below port-power reached the device from inside the sandbox too: the kernel reset
+# it, and the simulator saw it unconfigured by each before the power cycle.
+[ "$(kernel_resets "$mark")" -ge 1 ] || fail "the kernel logged no device reset from usbrecover@"
+[ "$(($(ups_state disables) - disables0))" -ge 3 ] ||
+  fail "the simulator saw $(($(ups_state disables) - disables0)) re-enumerations; the lower rungs did not reach it"
+expect_eq "usbrecover@'s capabilities" cap_dac_override "$(systemctl show -P CapabilityBoundingSet "$unit")"
 expect_eq "simulator cured, by" "1 power" "$(($(ups_state cures) - cures0)) $(ups_state last_cure)"
 systemctl start "$driver_unit"
 wait_until 60 upsc_ok || fail "upsc does not answer after the driver's start: $(upsc_status)"
