@@ -392,6 +392,17 @@ Result<UsbDevice> SnapshotReader::device(const std::string& syspath) {
   return u;
 }
 
+Result<std::optional<UsbDevice>> SnapshotReader::usb_device_above(const std::string& subsystem,
+                                                                  const std::string& sysname) {
+  DevicePtr d(udev_device_new_from_subsystem_sysname(impl_->udev.get(), subsystem.c_str(), sysname.c_str()));
+  if (!d) return errno_error(subsystem + " device " + sysname, "no such device");
+  udev_device* usb = udev_device_get_parent_with_subsystem_devtype(d.get(), "usb", "usb_device");
+  if (usb == nullptr) return std::optional<UsbDevice>{};
+  auto u = device(str(udev_device_get_syspath(usb)));
+  if (!u) return u.error();
+  return std::optional<UsbDevice>(std::move(*u));
+}
+
 Result<std::vector<UsbDevice>> SnapshotReader::all_devices() {
   std::vector<UsbDevice> devices = impl_->enumerate_usb(nullptr);
   std::vector<UsbDevice*> ptrs;

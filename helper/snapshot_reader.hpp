@@ -48,6 +48,10 @@ class SnapshotReader {
   /// One USB device with its interfaces and mounts, nothing around it.
   Result<UsbDevice> device(const std::string& syspath);
 
+  /// The USB device a class device sits on ("tty", "ttyUSB0": the cable of a serial port), or
+  /// nullopt when it is on no USB device. An Error (with errno) when there is no such device.
+  Result<std::optional<UsbDevice>> usb_device_above(const std::string& subsystem, const std::string& sysname);
+
   /// Every USB device (root hubs included), sorted by bus and port path, with mounts. For
   /// `list`, `tree` and selector resolution.
   Result<std::vector<UsbDevice>> all_devices();

@@ -2,7 +2,6 @@
 #include "target.hpp"
 
 #include <libudev.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -42,15 +41,9 @@ std::variant<std::string, int> real_path(const std::string& path) {
   return std::string(r.get());
 }
 
-bool has(const std::string& dir, const char* attribute) {
-  return ::access((dir + "/" + attribute).c_str(), F_OK) == 0;
-}
-
 /// The USB device a serial UPS's port is on: the port's tty (symlinks such as
-/// /dev/serial/by-id/... followed), its class device in sysfs, and the first ancestor that is a
-/// USB device (interfaces have no busnum).
-Result<Target> serial_target(const std::string& port, const std::string& section, SnapshotReader& reader,
-                             const std::string& sysfs_root) {
+/// /dev/serial/by-id/... followed) and the USB device that tty sits on.
+Result<Target> serial_target(const std::string& port, const std::string& section, SnapshotReader& reader) {
   const std::string what = "port " + port + " of NUT instance [" + section + "]";
   auto node = real_path(port);
   if (const int* err = std::get_if<int>(&node)) {
@@ -62,27 +55,10 @@ Result<Target> serial_target(const std::string& port, const std::string& section
                  .errnum = *err};
   }
   const std::string& path = std::get<std::string>(node);
-  const std::string tty = path.substr(path.rfind('/') + 1);
-  // Both sides canonical, so a sysfs root given with a symlink or a trailing slash still matches.
-  auto devices = real_path(sysfs_root + "/devices");
-  auto dir = real_path(sysfs_root + "/class/tty/" + tty);
-  if (const int* err = std::get_if<int>(&dir); err && *err != ENOENT)
-    return Error{.context = {},
-                 .object = sysfs_root + "/class/tty/" + tty,
-                 .reason = "cannot resolve",
-                 .errnum = *err};
-  if (auto* d = std::get_if<std::string>(&dir); d && std::holds_alternative<std::string>(devices)) {
-    const std::string prefix = std::get<std::string>(devices) + "/";
-    while (d->starts_with(prefix)) {
-      if (has(*d, "busnum") && has(*d, "devnum") && has(*d, "idVendor")) {
-        auto found = reader.device(*d);
-        if (!found) return Target{Target::Kind::NotFound, {}, what + ": " + found.error().message()};
-        return Target{Target::Kind::Found, *found, {}};
-      }
-      d->erase(d->rfind('/'));
-    }
-  }
-  return Target{Target::Kind::NotOurs, {}, what + " is not on USB"};
+  auto usb = reader.usb_device_above("tty", path.substr(path.rfind('/') + 1));
+  if (!usb && usb.error().errnum != ENOENT) return usb.error();
+  if (!usb || !*usb) return Target{Target::Kind::NotOurs, {}, what + " is not on USB"};
+  return Target{Target::Kind::Found, std::move(**usb), {}};
 }
 
 }  // namespace
@@ -113,7 +89,7 @@ Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, co
   auto lookup = nut_matcher(*sections, *spec.nut_instance);
   if (!lookup) return lookup.error().within(spec.ups_conf);
   if (lookup->not_usb) return Target{Target::Kind::NotOurs, {}, lookup->why};
-  if (lookup->serial_port) return serial_target(*lookup->serial_port, *spec.nut_instance, reader, sysfs_root);
+  if (lookup->serial_port) return serial_target(*lookup->serial_port, *spec.nut_instance, reader);
   auto devices = reader.all_devices();
   if (!devices) return devices.error();
   std::vector<UsbDevice> matches;
