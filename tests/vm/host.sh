@@ -121,3 +121,22 @@ select_scenarios() {
     [ $found -eq 1 ] || die "no scenario '$s' in $dir (have: ${all[*]})"
   done
 }
+
+# report_qemu_status STATUS CONSOLE TIMEOUT FAILED: what qemu's exit status says about the guest,
+# on stderr. Fails unless the guest reported: 1 = it wrote 0 to isa-debug-exit (all good), 3 = it
+# wrote 1 (a failure, which must then be among the FAILED scenarios already counted, else it
+# happened outside them); anything else is a panic, a hang or the timeout.
+report_qemu_status() {
+  case $1 in
+    1) return 0 ;;
+    3) [ "$4" -gt 0 ] && return 0
+      echo "$prog: the guest reported a failure outside the scenarios; console tail:" >&2 ;;
+    124 | 137)
+      echo "$prog: the VM timed out after $3 s" >&2
+      return 1
+      ;;
+    *) echo "$prog: the VM ended without reporting (qemu status $1); console tail:" >&2 ;;
+  esac
+  tail -n 60 "$2" | sed 's/^/    | /' >&2
+  return 1
+}
