@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "descriptors.hpp"
+#include "snapshot/descriptors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> bytes(data, size);

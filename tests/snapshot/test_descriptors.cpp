@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "descriptors.hpp"
+#include "snapshot/descriptors.hpp"
 
 namespace usbrecover {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "selector.hpp"
-#include "snapshot_reader.hpp"
+#include "snapshot/selector.hpp"
+#include "snapshot/snapshot_reader.hpp"
 
 namespace usbrecover {
 namespace {

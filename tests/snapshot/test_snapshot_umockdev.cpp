@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "snapshot_reader.hpp"
+#include "snapshot/snapshot_reader.hpp"
 #include "testbed.hpp"
 
 namespace usbrecover::testing {

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+#include "act/executor.hpp"
+
+#include <utility>
+
+namespace usbrecover {
+
+namespace {
+
+struct Outstanding {
+  Action undo;
+  Intent intent;
+};
+
+Error stop_error(const std::string& why, const Action& next) {
+  return Error{.context = {}, .object = {}, .reason = why + " before '" + to_string(next) + "'", .errnum = 0};
+}
+
+}  // namespace
+
+RunReport execute(const Plan& plan, Effects& fx, IntentJournal& journal, const std::string& device,
+                  const StopCheck& stop) {
+  RunReport report;
+  std::vector<Outstanding> outstanding;
+
+  for (const Step& step : plan.steps) {
+    if (stop) {
+      if (auto why = stop()) {
+        report.stopped = true;
+        report.error = stop_error(*why, step.action);
+        break;
+      }
+    }
+    if (step.undo) {
+      // Journal first: if we die right after the action, repair must know how to undo it.
+      auto intent = journal.record(*step.undo, device);
+      if (!intent) {
+        report.error = intent.error();
+        break;
+      }
+      auto st = perform(fx, step.action);
+      // Even a failed "off" may have half happened (a hub that timed out after switching), so
+      // its undo stays outstanding and is attempted on the way out.
+      outstanding.push_back(Outstanding{*step.undo, std::move(*intent)});
+      if (!st) {
+        report.error = st.error();
+        break;
+      }
+      report.performed.push_back(step.action);
+      continue;
+    }
+    auto st = perform(fx, step.action);
+    if (!st) {
+      report.error = st.error();
+      break;
+    }
+    report.performed.push_back(step.action);
+    for (auto it = outstanding.rbegin(); it != outstanding.rend(); ++it) {
+      if (it->undo == step.action) {
+        // The thing is on again; an intent that cannot be removed would only make repair redo
+        // an "on", which is harmless, so this is not a failure of the run.
+        (void)it->intent.done();
+        outstanding.erase(std::next(it).base());
+        break;
+      }
+    }
+  }
+
+  // Unwind: last turned off, first turned on. Every undo is tried, whatever happened before.
+  while (!outstanding.empty()) {
+    Outstanding o = std::move(outstanding.back());
+    outstanding.pop_back();
+    if (auto st = perform(fx, o.undo); st) {
+      report.performed.push_back(o.undo);
+      (void)o.intent.done();
+    } else {
+      report.left_off.push_back(o.undo);
+      report.undo_errors.push_back(st.error());
+      // o.intent goes out of scope unlocked but on disk: `usbrecover repair` takes it from here.
+    }
+  }
+  return report;
+}
+
+}  // namespace usbrecover

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// What each recovery method does, as plain data: a Snapshot and a Method go in, an ordered list
+// of steps comes out. Nothing here touches the system, so `reset --dry-run` prints exactly what
+// a real run would do and the tests assert on it. executor.hpp carries the steps out.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "act/action.hpp"
+#include "error.hpp"
+#include "policy.hpp"
+#include "snapshot/snapshot.hpp"
+
+namespace usbrecover {
+
+/// One step of a method. A step that turns something off carries the action that turns it back
+/// on; a later step of the same plan performs exactly that action (that is how the executor
+/// knows the thing is on again).
+struct Step {
+  Action action;
+  std::optional<Action> undo;
+
+  friend bool operator==(const Step&, const Step&) = default;
+};
+
+/// What a method will do to a device, and whom else it disturbs.
+struct Plan {
+  Method method = Method::Device;
+  std::vector<Step> steps;
+  /// Every other device the steps disturb (each with its mounts), in snapshot order.
+  std::vector<UsbDevice> collateral;
+  /// True when the device comes back with a new device number (it is enumerated anew).
+  bool reenumerates = false;
+};
+
+/// Inputs to planning besides the snapshot.
+struct PlanOptions {
+  std::string sysfs_root = "/sys";  ///< where /bus/usb/drivers and /bus/pci/drivers live
+};
+
+/// The steps of `method` for the snapshot's device. An Error when the method cannot apply:
+/// a root hub for `device`/`hub`, a hub that does not switch port power, no driver to rebind,
+/// no device node. Collateral is computed but not judged here: see refuse_collateral().
+Result<Plan> plan_method(const Snapshot& snap, Method method, const PlanOptions& opts = {});
+
+/// The other devices `method` disturbs: the device's own descendants always; for `port-power`
+/// on a ganged hub the devices on the gang's other ports; for `hub` everything below the hub;
+/// for `controller` everything on the controller. Never the device itself.
+std::vector<UsbDevice> collateral(const Snapshot& snap, Method method);
+
+/// "1-1.3 (0781:5567 SanDisk Cruzer, mounted on /media/usb)": how a disturbed device is named.
+std::string describe_device(const UsbDevice& d);
+
+/// Ok when the plan disturbs nobody else or `allow_collateral`; otherwise an Error naming every
+/// device it would disturb, mounted filesystems called out.
+Status refuse_collateral(const Plan& plan, bool allow_collateral);
+
+}  // namespace usbrecover

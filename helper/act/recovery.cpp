@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#include "act/recovery.hpp"
+
+#include "act/effects_linux.hpp"
+#include "act/intent.hpp"
+#include "act/verify.hpp"
+
+namespace usbrecover {
+
+std::string device_label(const UsbDevice& d) {
+  return d.sysname + " " + hex4(d.vendor) + ":" + hex4(d.product);
+}
+
+std::vector<std::string> repair_left_behind(const std::string& sysfs_root, const std::string& dev_root,
+                                            const std::string& state_dir) {
+  std::vector<std::string> lines;
+  LinuxEffects fx(sysfs_root, dev_root);
+  auto items = repair_intents(state_dir, fx, Roots{sysfs_root, dev_root});
+  if (!items) return {"cannot repair what an earlier run left off: " + items.error().message()};
+  for (const auto& it : *items) {
+    if (it.status == RepairItem::Status::Restored)
+      lines.push_back("restored what an earlier run left off: " + it.device + ": " + it.undo);
+    else if (it.status == RepairItem::Status::Failed)
+      lines.push_back("could not restore what an earlier run left off: " + it.device + ": " +
+                      it.error.message());
+  }
+  return lines;
+}
+
+RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader& reader,
+                          const RecoveryRoots& roots, std::chrono::steady_clock::time_point deadline,
+                          const StopCheck& stop) {
+  RecoveryOutcome o;
+  // Listen before acting, so the device's own events are never missed.
+  auto verifier = Verifier::listen();
+  if (!verifier) {
+    o.error = verifier.error();
+    return o;
+  }
+  LinuxEffects fx(roots.sysfs, roots.dev, [&] { return stop && stop().has_value(); });
+  IntentJournal journal(roots.state_dir);
+  o.run = execute(plan, fx, journal, device_label(snap.device), stop);
+  if (!o.run.ok()) {
+    Error e = *o.run.error;
+    for (const Action& a : o.run.left_off)
+      e.reason += "; left off: '" + to_string(a) + "' (run 'usbrecover repair')";
+    o.error = e;
+    return o;
+  }
+  auto after = verifier->wait(
+      snap.device, plan.reenumerates, deadline, [&](const std::string& path) { return reader.device(path); },
+      stop);
+  if (!after) {
+    o.error = after.error();
+    return o;
+  }
+  o.after = *after;
+  return o;
+}
+
+}  // namespace usbrecover

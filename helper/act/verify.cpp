@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+#include "act/verify.hpp"
+
+#include <libudev.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "policy.hpp"
+
+namespace usbrecover {
+
+namespace {
+
+Error verify_error(std::string object, std::string reason, int errnum = 0) {
+  return Error{.context = {}, .object = std::move(object), .reason = std::move(reason), .errnum = errnum};
+}
+
+}  // namespace
+
+std::optional<std::string> not_back_yet(const UsbDevice& before, const UsbDevice& now, bool reenumerates) {
+  if (now.vendor != before.vendor || now.product != before.product) {
+    return "a different device (" + hex4(now.vendor) + ":" + hex4(now.product) + ") is on " +
+           before.port_path;
+  }
+  if (now.serial != before.serial)
+    return "a device with another serial ('" + now.serial + "') is on " + before.port_path;
+  if (!now.authorized) return before.sysname + " is not authorized";
+  if (reenumerates && now.devnum == before.devnum) return before.sysname + " has not been enumerated anew";
+  for (const Interface& was : before.interfaces) {
+    if (was.driver.empty() || was.driver == "usbfs") continue;
+    const Interface* is = nullptr;
+    for (const Interface& i : now.interfaces) {
+      if (i.sysname == was.sysname) is = &i;
+    }
+    if (is == nullptr) return "interface " + was.sysname + " is missing";
+    if (is->driver != was.driver) {
+      return "interface " + was.sysname + " has " +
+             (is->driver.empty() ? "no driver" : "driver " + is->driver) + " (was " + was.driver + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+Result<Verifier> Verifier::listen() {
+  udev* u = udev_new();
+  if (u == nullptr) return verify_error("udev", "cannot create a udev context", errno);
+  udev_monitor* m = udev_monitor_new_from_netlink(u, "udev");
+  if (m == nullptr) {
+    udev_unref(u);
+    return verify_error("udev", "cannot open a udev monitor", errno);
+  }
+  Verifier v(u, m);
+  if (int r = udev_monitor_filter_add_match_subsystem_devtype(m, "usb", nullptr); r < 0) {
+    return verify_error("udev", "cannot filter the udev monitor", -r);
+  }
+  if (int r = udev_monitor_enable_receiving(m); r < 0)
+    return verify_error("udev", "cannot listen to udev", -r);
+  return v;
+}
+
+Verifier::Verifier(Verifier&& other) noexcept
+    : udev_(std::exchange(other.udev_, nullptr)), monitor_(std::exchange(other.monitor_, nullptr)) {}
+
+Verifier& Verifier::operator=(Verifier&& other) noexcept {
+  if (this != &other) {
+    std::swap(udev_, other.udev_);
+    std::swap(monitor_, other.monitor_);
+  }
+  return *this;
+}
+
+Verifier::~Verifier() {
+  if (monitor_ != nullptr) udev_monitor_unref(monitor_);
+  if (udev_ != nullptr) udev_unref(udev_);
+}
+
+Result<UsbDevice> Verifier::wait(const UsbDevice& before, bool reenumerates,
+                                 std::chrono::steady_clock::time_point deadline, const DeviceReader& read,
+                                 const StopCheck& stop) {
+  using Clock = std::chrono::steady_clock;
+  // A re-enumerated device is ready only once udev has processed its "add"; that event's
+  // arrival on this monitor is the proof, since udev forwards events only after its rules ran.
+  bool announced = !reenumerates;
+  std::string why = "no udev event yet";
+  const int fd = udev_monitor_get_fd(monitor_);
+  for (;;) {
+    auto now = read(before.syspath);
+    if (now) {
+      auto reason = not_back_yet(before, *now, reenumerates);
+      if (!reason && announced) return *now;
+      why = reason ? *reason : "udev has not announced " + before.sysname + " yet";
+    } else {
+      why = before.sysname + " is not there";
+    }
+    if (stop) {
+      if (auto s = stop())
+        return verify_error(before.sysname, *s + " while waiting for it to come back: " + why);
+    }
+    auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+    if (left.count() <= 0) return verify_error(before.sysname, "did not come back in time: " + why);
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(std::min<Millis::rep>(left.count(), 60000)));
+    if (r < 0 && errno != EINTR) return verify_error("udev", "poll failed", errno);
+    // Drain everything queued, then look at the device once.
+    while (r > 0) {
+      udev_device* ev = udev_monitor_receive_device(monitor_);
+      if (ev == nullptr) break;
+      const char* path = udev_device_get_syspath(ev);
+      const char* action = udev_device_get_action(ev);
+      const char* devnum = udev_device_get_sysattr_value(ev, "devnum");
+      const char* prop_devnum = udev_device_get_property_value(ev, "DEVNUM");
+      if (path != nullptr && action != nullptr && before.syspath == path &&
+          (std::strcmp(action, "add") == 0 || std::strcmp(action, "bind") == 0)) {
+        const char* n = prop_devnum != nullptr ? prop_devnum : devnum;
+        if (n != nullptr && std::strtoul(n, nullptr, 10) != before.devnum) announced = true;
+      }
+      udev_device_unref(ev);
+      pollfd again{fd, POLLIN, 0};
+      r = ::poll(&again, 1, 0);
+    }
+  }
+}
+
+}  // namespace usbrecover

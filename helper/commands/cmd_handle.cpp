@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+// `usbrecover handle --trigger T ...`: what usbrecover@.service and the services' drop-ins run.
+// Resolve the device, take its lock, read its policy and history, probe, decide, climb the
+// ladder until a method is verified, record everything, log one line per decision and outcome.
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <ostream>
+#include <thread>
+
+#include "act/interrupt.hpp"
+#include "act/recovery.hpp"
+#include "commands/entry.hpp"
+#include "decide/state_store.hpp"
+#include "snapshot/probe.hpp"
+#include "util/log.hpp"
+#include "util/metrics.hpp"
+#include "util/text.hpp"
+
+namespace usbrecover {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void handle_usage(std::ostream& os) {
+  os << "usage: usbrecover handle --trigger add --syspath PATH\n"
+        "       usbrecover handle --trigger service-start|service-stop [--unit UNIT]\n"
+        "                         (--match SELECTOR [--serial S] | --nut-instance NAME [--ups-conf PATH])\n"
+        "       options: [--timeout DUR] [--metrics FILE] [--dry-run] [--json]\n"
+        "\n"
+        "Run by usbrecover@.service (add) and by the drop-ins of services that use a table device\n"
+        "(service-start before the service opens it, service-stop after it ends). Probes the device,\n"
+        "decides, recovers it if needed and allowed, and verifies it came back. --dry-run decides\n"
+        "and prints the decision without acting or recording anything.\n"
+        "\n"
+        "Whatever a run that died left off is put back first. One run per port at a time.\n"
+        "\n"
+        "Exit status: 0 healthy or recovered, or nothing to do (for add, also a device already gone),\n"
+        "1 not recovered, 65 ups.conf unreadable or without the section, 69 no such device,\n"
+        "70 internal error, 73 refused (rate limit, collateral, top of the ladder: the device\n"
+        "needs a person, and the unit shows as failed), 75 another run holds the device.\n";
+}
+
+/// Everything logged about one device carries these fields.
+std::vector<std::pair<std::string, std::string>> fields(const DeviceContext& dc, Trigger t) {
+  const UsbDevice& d = dc.snapshot.device;
+  return {{"USBRECOVER_DEVICE", d.sysname},
+          {"USBRECOVER_ID", hex4(d.vendor) + ":" + hex4(d.product)},
+          {"USBRECOVER_TRIGGER", std::string(to_string(t))},
+          {"USBRECOVER_ENTRY", dc.table ? dc.table->name : ""}};
+}
+
+std::string who(const DeviceContext& dc) {
+  const UsbDevice& d = dc.snapshot.device;
+  return "'" + d.sysname + "' (" + hex4(d.vendor) + ":" + hex4(d.product) + ")";
+}
+
+/// Waits for the device's lock until `deadline` (service-start: the service should start after
+/// a recovery that is already under way, not beside it).
+Result<DeviceLock> lock_until(const StateStore& store, const std::string& key, Clock::time_point deadline) {
+  while (true) {
+    auto lock = store.lock(key, false);
+    if (lock || lock.error().errnum != EWOULDBLOCK || Clock::now() >= deadline) return lock;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+int cmd_handle(const Args& args, Context& ctx) {
+  EntryOptions o;
+  if (auto bad = parse_entry_options(args, o, false); !bad.empty()) {
+    ctx.err << "usbrecover: handle: " << bad << "\n";
+    handle_usage(ctx.err);
+    return kExitUsage;
+  }
+  if (o.help) {
+    handle_usage(ctx.out);
+    return kExitOk;
+  }
+  if (!o.trigger || *o.trigger == Trigger::Manual) {
+    ctx.err << "usbrecover: handle: '--trigger' must be add, service-start or service-stop\n";
+    return kExitUsage;
+  }
+  const Trigger trigger = *o.trigger;
+  if (trigger == Trigger::Add && !o.target.syspath) {
+    ctx.err << "usbrecover: handle: '--trigger add' goes with '--syspath'\n";
+    return kExitUsage;
+  }
+  const auto deadline = Clock::now() + o.timeout;
+  Logger log(ctx.err, Logger::stderr_is_journal());
+  auto info = [&](Priority p, const char* id, std::string msg,
+                  std::vector<std::pair<std::string, std::string>> f = {}) {
+    log.log(LogLine{p, id, terminal_safe(msg), std::move(f)});
+  };
+
+  // Whatever a run that died left off (a port powered down, a driver unbound) comes back first,
+  // so a device lost that way reappears whichever entry point runs next.
+  for (const auto& line : repair_left_behind(ctx.sysfs_root, ctx.dev_root, ctx.state_dir))
+    info(Priority::Warning, nullptr, "handle: " + line);
+
+  auto prepared = prepare_device(o, ctx, trigger == Trigger::Add, [&](Priority p, const std::string& msg) {
+    info(p, nullptr, "handle: " + msg);
+  });
+  if (const int* rc = std::get_if<int>(&prepared)) return *rc;
+  SnapshotReader& reader = std::get<PreparedDevice>(prepared).reader;
+  DeviceContext* dc = &std::get<PreparedDevice>(prepared).context;
+  if (!dc->table) {
+    info(Priority::Notice, nullptr,
+         "handle: " + who(*dc) + " is not in the usbrecover table" +
+             (dc->policy_error.empty()
+                  ? " (regenerate the rules with usbrecover-gen and run 'udevadm trigger')"
+                  : ": " + dc->policy_error) +
+             "; nothing to do");
+    return kExitOk;
+  }
+  const Policy& policy = dc->table->policy;
+  StateStore store(ctx.state_dir);
+
+  // One run per device at a time. `add` leaves the device to a run already under way (it is
+  // often that run's own re-enumeration); a service start waits for it.
+  std::optional<DeviceLock> lock;
+  if (!o.dry_run) {
+    const std::string lock_key = port_lock_key(dc->snapshot.device.port_path);
+    auto l = trigger == Trigger::Add ? store.lock(lock_key, false) : lock_until(store, lock_key, deadline);
+    if (!l) {
+      bool busy = l.error().errnum == EWOULDBLOCK;
+      info(busy ? Priority::Info : Priority::Err, nullptr,
+           "handle: " + who(*dc) + ": " + l.error().message());
+      return busy ? (trigger == Trigger::Add ? kExitOk : kExitTempFail) : kExitSoftware;
+    }
+    lock = std::move(*l);
+  }
+  auto loaded = store.load(dc->key);
+  History history;
+  if (loaded) {
+    history = std::move(*loaded);
+  } else {
+    info(Priority::Warning, nullptr,
+         "handle: " + loaded.error().message() + ", ignoring it and starting afresh");
+  }
+
+  if (trigger == Trigger::ServiceStop) {
+    auto env = [](const char* k) { return std::string(std::getenv(k) ? std::getenv(k) : ""); };
+    ServiceEnd end{epoch_now(),
+                   o.unit.empty() ? "the service" : o.unit,
+                   false,
+                   env("SERVICE_RESULT"),
+                   env("EXIT_CODE"),
+                   env("EXIT_STATUS")};
+    end.failed = !end.result.empty() && end.result != "success";
+    if (o.dry_run) return kExitOk;
+    history.services.push_back(end);
+    if (auto s = store.save(dc->key, history); !s)
+      info(Priority::Err, nullptr, "handle: " + s.error().message());
+    info(end.failed ? Priority::Notice : Priority::Info, nullptr,
+         who(*dc) + ": " + end.unit + " stopped: " + (end.result.empty() ? "result unknown" : end.result) +
+             (end.exit_status.empty() ? "" : ", status " + end.exit_status) +
+             (end.failed ? "; the next start checks the device first" : ""),
+         fields(*dc, trigger));
+    return kExitOk;
+  }
+
+  // From the probe on, a signal only raises a flag: the megatec probe detaches the interface's
+  // driver for its query and must attach it again, and a recovery must undo what it turned off.
+  InterruptGuard guard;
+  ProbeResult probe = run_probe(policy.probe, dc->snapshot.device);
+  PlanOptions plan_options{.sysfs_root = ctx.sysfs_root};
+  Decision d = decide(PlannerInput{dc->snapshot, policy, history, trigger, probe, epoch_now(), plan_options});
+  std::string reasons;
+  for (const auto& r : d.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+  auto f = fields(*dc, trigger);
+  f.emplace_back("USBRECOVER_VERDICT", std::string(to_string(d.verdict)));
+  if (o.dry_run) {
+    if (o.json)
+      decision_json(ctx.out, *dc, policy, trigger, probe, d);
+    else
+      decision_text(ctx.out, *dc, policy, trigger, probe, d);
+    return d.verdict == Decision::Verdict::Refuse ? kExitRefused : kExitOk;
+  }
+  info(d.verdict == Decision::Verdict::Leave ? Priority::Info : Priority::Notice, message_id::kDecision,
+       who(*dc) + ": " + d.summary + (d.reasons.size() > 1 ? " [" + reasons + "]" : ""), f);
+  if (d.verdict == Decision::Verdict::Leave) {
+    if (history.failure_streak) {
+      history.failure_streak = 0;
+      history.last_failure.clear();
+      (void)store.save(dc->key, history);
+    }
+    return kExitOk;
+  }
+
+  auto log_failure = [&](const std::string& what, const char* id) {
+    // Thin out identical failures in a row, as a device that stays wedged repeats them.
+    history.failure_streak = what == history.last_failure ? history.failure_streak + 1 : 1;
+    history.last_failure = what;
+    if (log_repeat(history.failure_streak))
+      info(Priority::Warning, id, who(*dc) + ": " + what + (history.failure_streak == 10 ? kRepeatNote : ""),
+           f);
+  };
+  if (d.verdict == Decision::Verdict::Refuse) {
+    log_failure(d.summary, message_id::kRefused);
+    (void)store.save(dc->key, history);
+    return kExitRefused;
+  }
+
+  StopCheck stop = [&]() -> std::optional<std::string> {
+    if (int sig = guard.caught()) return std::string("interrupted by ") + sigabbrev_np(sig);
+    if (Clock::now() >= deadline) return "timed out after " + format_duration(o.timeout);
+    return std::nullopt;
+  };
+  RecoveryRoots roots{ctx.sysfs_root, ctx.dev_root, ctx.state_dir};
+  Snapshot snap = dc->snapshot;
+  std::string tried;
+  for (const Rung& rung : d.ladder) {
+    if (!rung.usable) continue;
+    // Plan again on the device as it is now: an earlier rung may have given it a new number.
+    auto plan = plan_method(snap, rung.method, plan_options);
+    if (!plan || !refuse_collateral(*plan, policy.allow_collateral)) continue;
+    Attempt attempt{epoch_now(), rung.method, false, ""};
+    RecoveryOutcome out = carry_out(snap, *plan, reader, roots, deadline, stop);
+    if (out.verified()) {
+      UsbDevice after = *out.after;
+      ProbeResult again = run_probe(policy.probe, after);
+      attempt.recovered = again.state != ProbeResult::State::Failed;
+      attempt.detail = attempt.recovered ? "verified" + (again.detail.empty() ? "" : ", " + again.detail)
+                                         : "back but the probe failed: " + again.detail;
+    } else {
+      attempt.detail = out.error ? out.error->message() : "not back";
+    }
+    history.attempts.push_back(attempt);
+    record_metric(ctx.state_dir, dc->key, dc->snapshot.device.port_path,
+                  hex4(dc->snapshot.device.vendor) + ":" + hex4(dc->snapshot.device.product), rung.method,
+                  attempt.recovered);
+    tried += (tried.empty() ? "" : ", ") + std::string(to_string(rung.method)) + " (" + attempt.detail + ")";
+    if (attempt.recovered) {
+      history.failure_streak = 0;
+      history.last_failure.clear();
+      (void)store.save(dc->key, history);
+      auto rf = f;
+      rf.emplace_back("USBRECOVER_METHOD", std::string(to_string(rung.method)));
+      info(Priority::Notice, message_id::kRecovered,
+           who(*dc) + ": recovered with " + std::string(to_string(rung.method)) + ": " + attempt.detail, rf);
+      if (!o.metrics.empty()) (void)write_metrics_textfile(ctx.state_dir, o.metrics);
+      return kExitOk;
+    }
+    if (auto s = store.save(dc->key, history); !s)
+      info(Priority::Err, nullptr, "handle: " + s.error().message());
+    // Climb no further when something could not be turned back on (its intent is left for
+    // repair), when asked to stop, or when the device is gone; otherwise plan the next rung on
+    // the device as it is now (an earlier rung may have given it a new number).
+    if (!out.run.left_off.empty() || stop()) break;
+    auto fresh = reader.snapshot(snap.device.syspath, scope_for(policy));
+    if (!fresh) {
+      tried += "; then " + fresh.error().message();
+      break;
+    }
+    snap = std::move(*fresh);
+  }
+  log_failure("could not recover: tried " + (tried.empty() ? std::string("nothing") : tried),
+              message_id::kFailed);
+  (void)store.save(dc->key, history);
+  if (!o.metrics.empty()) (void)write_metrics_textfile(ctx.state_dir, o.metrics);
+  return kExitFailed;
+}
+
+}  // namespace usbrecover

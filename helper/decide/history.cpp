@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+#include "decide/history.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <sstream>
+
+namespace usbrecover {
+
+namespace {
+
+constexpr std::string_view kMagic = "usbrecover-history 1";
+
+/// Percent-encodes everything but unreserved printable ASCII, so fields never hold spaces or
+/// line breaks. An empty field is written as "-".
+std::string encode(std::string_view s) {
+  if (s.empty()) return "-";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c > 0x20 && c < 0x7F && c != '%' && c != '-') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> decode(std::string_view s) {
+  if (s == "-") return std::string();
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    unsigned v = 0;
+    if (i + 2 >= s.size()) return std::nullopt;
+    auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+    if (ec != std::errc() || p != s.data() + i + 3) return std::nullopt;
+    out += static_cast<char>(v);
+    i += 2;
+  }
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view line) {
+  std::vector<std::string_view> out;
+  while (!line.empty()) {
+    auto sp = line.find(' ');
+    out.push_back(line.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    line.remove_prefix(sp + 1);
+  }
+  return out;
+}
+
+std::optional<EpochMs> parse_ms(std::string_view s) {
+  EpochMs v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::string format_history(const History& h) {
+  std::ostringstream out;
+  out << kMagic << '\n';
+  for (const auto& a : h.attempts)
+    out << "attempt " << a.at << ' ' << to_string(a.method) << ' ' << (a.recovered ? "recovered" : "failed")
+        << ' ' << encode(a.detail) << '\n';
+  for (const auto& s : h.services)
+    out << "service " << s.at << ' ' << (s.failed ? "failed" : "ok") << ' ' << encode(s.unit) << ' '
+        << encode(s.result) << ' ' << encode(s.exit_code) << ' ' << encode(s.exit_status) << '\n';
+  if (h.failure_streak > 0) out << "streak " << h.failure_streak << ' ' << encode(h.last_failure) << '\n';
+  return out.str();
+}
+
+Result<History> parse_history(std::string_view text) {
+  History h;
+  unsigned n = 0;
+  auto bad = [&n](const char* why) {
+    return Error{.context = {}, .object = "line " + std::to_string(n), .reason = why, .errnum = 0};
+  };
+  while (!text.empty()) {
+    ++n;
+    auto nl = text.find('\n');
+    if (nl == std::string_view::npos) return bad("unterminated line");
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl + 1);
+    if (n == 1) {
+      if (line != kMagic) return bad("not a usbrecover history file");
+      continue;
+    }
+    auto f = split(line);
+    if (f.size() == 5 && f[0] == "attempt") {
+      auto at = parse_ms(f[1]);
+      auto m = method_from_string(f[2]);
+      auto detail = decode(f[4]);
+      if (!at || !m || (f[3] != "recovered" && f[3] != "failed") || !detail) return bad("malformed attempt");
+      h.attempts.push_back({*at, *m, f[3] == "recovered", *detail});
+    } else if (f.size() == 7 && f[0] == "service") {
+      auto at = parse_ms(f[1]);
+      auto unit = decode(f[3]), result = decode(f[4]), code = decode(f[5]), status = decode(f[6]);
+      if (!at || (f[2] != "ok" && f[2] != "failed") || !unit || !result || !code || !status)
+        return bad("malformed service record");
+      h.services.push_back({*at, *unit, f[2] == "failed", *result, *code, *status});
+    } else if (f.size() == 3 && f[0] == "streak") {
+      auto count = parse_ms(f[1]);
+      auto what = decode(f[2]);
+      if (!count || *count == 0 || *count > 1'000'000'000 || !what) return bad("malformed streak");
+      h.failure_streak = static_cast<unsigned>(*count);
+      h.last_failure = *what;
+    } else {
+      return bad("unknown record");
+    }
+  }
+  if (n == 0) return bad("empty file");
+  return h;
+}
+
+std::string port_lock_key(const std::string& port_path) {
+  std::string key = "port-";
+  for (char c : port_path) key += (c >= '0' && c <= '9') || c == '-' || c == '.' ? c : '_';
+  return key;
+}
+
+std::string device_key(const std::string& port_path, std::uint16_t vendor, std::uint16_t product,
+                       const std::string& serial) {
+  // FNV-1a: stable across builds and machines, and short; not a security boundary.
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : serial) hash = (hash ^ c) * 0x100000001b3ULL;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash));
+  std::string port;
+  for (char c : port_path) port += (c >= '0' && c <= '9') || c == '-' || c == '.' ? c : '_';
+  return port + "_" + hex4(vendor) + hex4(product) + "_" + buf;
+}
+
+}  // namespace usbrecover

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+#include "decide/planner.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace usbrecover {
+
+namespace {
+
+constexpr std::array<std::string_view, 4> kTriggerNames = {"manual", "add", "service-start", "service-stop"};
+
+std::string when(EpochMs at, EpochMs now) {
+  return at <= now ? "now" : "in " + format_duration(Millis(at - now));
+}
+
+/// "10s ago"; past ten seconds, milliseconds are noise in a log line.
+std::string ago(EpochMs at, EpochMs now) {
+  EpochMs d = std::max<EpochMs>(0, now - at);
+  if (d >= 10'000) d -= d % 1000;
+  return format_duration(Millis(d)) + " ago";
+}
+
+/// The last time the device was recovered, or nullopt.
+std::optional<EpochMs> last_recovery(const History& h) {
+  std::optional<EpochMs> t;
+  for (const auto& a : h.attempts)
+    if (a.recovered) t = a.at;
+  return t;
+}
+
+/// Whether this run needs to recover the device; `why` says why or why not.
+bool needs_recovery(const PlannerInput& in, std::string& why) {
+  const auto& probe = in.probe;
+  bool probe_failed = probe.state == ProbeResult::State::Failed;
+  std::string probe_said = probe.detail.empty() ? "" : " (" + probe.detail + ")";
+  switch (in.trigger) {
+    case Trigger::ServiceStop:
+      why = "the service stopped; its result is recorded for the next start";
+      return false;
+    case Trigger::ServiceStart: {
+      // The service's last run failed after our last recovery: the device did not stay well.
+      auto recovered = last_recovery(in.history);
+      const ServiceEnd* last = in.history.services.empty() ? nullptr : &in.history.services.back();
+      if (last && last->failed && (!recovered || last->at > *recovered)) {
+        why = "the last run of " + last->unit + " failed " + ago(last->at, in.now) + " (" + last->result +
+              (last->exit_status.empty() ? "" : ", status " + last->exit_status) + ")";
+        return true;
+      }
+      if (probe_failed) {
+        why = "the probe failed" + probe_said;
+        return true;
+      }
+      why = probe.state == ProbeResult::State::Healthy
+                ? "the probe answered" + probe_said + " and the service's last run did not fail"
+                : "no probe is configured and the service's last run did not fail";
+      return false;
+    }
+    case Trigger::Add:
+    case Trigger::Manual:
+      if (probe_failed) {
+        why = "the probe failed" + probe_said;
+        return true;
+      }
+      why = probe.state == ProbeResult::State::Healthy
+                ? "the probe answered" + probe_said
+                : "no probe is configured, so there is nothing to check";
+      return false;
+  }
+  return false;
+}
+
+/// Index in the policy's ladder where this recovery starts, with the reason when it is not 0.
+std::size_t ladder_start(const PlannerInput& in, std::vector<std::string>& reasons) {
+  const auto& methods = in.policy.methods;
+  const auto& h = in.history;
+  EpochMs since = in.now - in.policy.window.count();
+  auto index_of = [&methods](Method m) {
+    return static_cast<std::size_t>(std::find(methods.begin(), methods.end(), m) - methods.begin());
+  };
+  std::size_t start = 0;
+  // Methods that failed within the window, since the last recovery, need not be tried again.
+  auto recovered = last_recovery(h);
+  for (const auto& a : h.attempts) {
+    if (a.at < since || a.recovered || (recovered && a.at < *recovered)) continue;
+    std::size_t i = index_of(a.method);
+    if (i < methods.size() && i + 1 > start) {
+      start = i + 1;
+      reasons.push_back(std::string(to_string(a.method)) + " already failed " + ago(a.at, in.now) +
+                        ": start above it");
+    }
+  }
+  // A recovery that did not last: the service failed again after it; climb above that method.
+  if (recovered && in.trigger == Trigger::ServiceStart) {
+    const Attempt* last_ok = nullptr;
+    for (const auto& a : h.attempts)
+      if (a.recovered) last_ok = &a;
+    bool failed_since = std::any_of(h.services.begin(), h.services.end(),
+                                    [&](const ServiceEnd& s) { return s.failed && s.at > last_ok->at; });
+    std::size_t i = index_of(last_ok->method);
+    if (failed_since && last_ok->at >= since && i < methods.size() && i + 1 > start) {
+      start = i + 1;
+      reasons.push_back("the service failed again after " + std::string(to_string(last_ok->method)) +
+                        " recovered the device " + ago(last_ok->at, in.now) + ": climb above it");
+    }
+  }
+  // A service that keeps failing has already been through its driver's own USB reset.
+  if (start == 0 && in.trigger == Trigger::ServiceStart && !methods.empty() && methods[0] == Method::Device) {
+    auto failures = std::count_if(h.services.begin(), h.services.end(), [&](const ServiceEnd& s) {
+      return s.failed && s.at >= since && (!recovered || s.at > *recovered);
+    });
+    if (failures >= 2) {
+      start = 1;
+      reasons.push_back("the service failed " + std::to_string(failures) +
+                        " times in a row; its driver's own USB reset did not help, so skip device");
+    }
+  }
+  return start;
+}
+
+}  // namespace
+
+std::string_view to_string(Trigger t) {
+  return kTriggerNames.at(static_cast<std::size_t>(t));
+}
+
+std::optional<Trigger> trigger_from_string(std::string_view s) {
+  for (std::size_t i = 0; i < kTriggerNames.size(); ++i)
+    if (kTriggerNames[i] == s) return static_cast<Trigger>(i);
+  return std::nullopt;
+}
+
+std::string_view to_string(Decision::Verdict v) {
+  switch (v) {
+    case Decision::Verdict::Leave:
+      return "leave";
+    case Decision::Verdict::Recover:
+      return "recover";
+    case Decision::Verdict::Refuse:
+      return "refuse";
+  }
+  return "";
+}
+
+Decision decide(const PlannerInput& in) {
+  Decision d;
+  const Policy& p = in.policy;
+  EpochMs since = in.now - p.window.count();
+
+  // Budget: recoveries attempted within the window.
+  std::vector<EpochMs> recent;
+  for (const auto& a : in.history.attempts)
+    if (a.at > since && a.at <= in.now) recent.push_back(a.at);
+  d.budget_left = recent.size() >= p.max_resets ? 0 : p.max_resets - static_cast<unsigned>(recent.size());
+
+  // The whole ladder is always described, so `explain` shows what each method would do.
+  for (Method m : p.methods) {
+    Rung r;
+    r.method = m;
+    auto plan = plan_method(in.snapshot, m, in.plan_options);
+    if (!plan) {
+      r.why = plan.error().reason.empty() ? plan.error().message() : plan.error().reason;
+    } else if (auto refused = refuse_collateral(*plan, p.allow_collateral); !refused) {
+      std::string names;
+      for (const auto& c : plan->collateral) names += (names.empty() ? "" : ", ") + describe_device(c);
+      r.why = "would also disturb " + names + "; the policy does not allow collateral";
+      if (std::any_of(plan->collateral.begin(), plan->collateral.end(),
+                      [](const UsbDevice& c) { return !c.mounts.empty(); }))
+        r.why += " (a mounted filesystem may lose data)";
+    } else {
+      r.usable = true;
+      r.why = plan->collateral.empty() ? "disturbs no other device"
+                                       : "disturbs " + std::to_string(plan->collateral.size()) +
+                                             " other device(s); the policy allows collateral";
+      r.plan = std::move(*plan);
+    }
+    d.ladder.push_back(std::move(r));
+  }
+
+  std::string why;
+  if (!needs_recovery(in, why)) {
+    d.verdict = Decision::Verdict::Leave;
+    d.summary = "leave it: " + why;
+    d.reasons.push_back(why);
+    for (auto& r : d.ladder) r.usable = false;
+    return d;
+  }
+  d.reasons.push_back(why);
+
+  // Rate limits.
+  if (p.max_resets == 0) {
+    d.verdict = Decision::Verdict::Refuse;
+    d.summary = "refuse: max_resets is 0, recovery is off for this device";
+  } else if (d.budget_left == 0) {
+    EpochMs next = *std::min_element(recent.begin(), recent.end()) + p.window.count();
+    d.verdict = Decision::Verdict::Refuse;
+    d.next_allowed = next;
+    d.summary = "refuse: " + std::to_string(recent.size()) + " recoveries in the last " +
+                format_duration(p.window) + " (max_resets = " + std::to_string(p.max_resets) +
+                "); next allowed " + when(next, in.now);
+  } else if (!in.history.attempts.empty() && in.now - in.history.attempts.back().at < p.cooldown.count()) {
+    EpochMs next = in.history.attempts.back().at + p.cooldown.count();
+    d.verdict = Decision::Verdict::Refuse;
+    d.next_allowed = next;
+    d.summary = "refuse: the last recovery was " + ago(in.history.attempts.back().at, in.now) +
+                ", inside the cooldown of " + format_duration(p.cooldown) + "; next allowed " +
+                when(next, in.now);
+  }
+  if (d.verdict == Decision::Verdict::Refuse) {
+    d.reasons.push_back(d.summary.substr(std::string("refuse: ").size()));
+    for (auto& r : d.ladder) r.usable = false;
+    return d;
+  }
+
+  // Where to start, then how many rungs the budget allows.
+  std::size_t start = ladder_start(in, d.reasons);
+  unsigned allowed = d.budget_left;
+  for (std::size_t i = 0; i < d.ladder.size(); ++i) {
+    Rung& r = d.ladder[i];
+    if (i < start) {
+      if (r.usable) r.why = "skipped: it already failed recently";
+      r.usable = false;
+    } else if (r.usable && allowed == 0) {
+      r.usable = false;
+      r.why = "over the budget of " + std::to_string(p.max_resets) + " per " + format_duration(p.window);
+    } else if (r.usable) {
+      --allowed;
+    }
+  }
+  bool any = std::any_of(d.ladder.begin(), d.ladder.end(), [](const Rung& r) { return r.usable; });
+  if (!any) {
+    d.verdict = Decision::Verdict::Refuse;
+    d.summary = start >= d.ladder.size() ? "refuse: every method of the policy already failed in the last " +
+                                               format_duration(p.window) + "; the device needs a person"
+                                         : "refuse: no method of the policy can be used on this device";
+    d.reasons.push_back(d.summary.substr(std::string("refuse: ").size()));
+    // Say why each method left could not be used (collateral, not applicable, budget), so the
+    // journal line alone tells a person what stands in the way.
+    for (std::size_t i = start; i < d.ladder.size(); ++i)
+      d.reasons.push_back(std::string(to_string(d.ladder[i].method)) + ": " + d.ladder[i].why);
+    return d;
+  }
+  d.verdict = Decision::Verdict::Recover;
+  auto first = std::find_if(d.ladder.begin(), d.ladder.end(), [](const Rung& r) { return r.usable; });
+  d.summary = "recover: " + why + "; start with " + std::string(to_string(first->method));
+  return d;
+}
+
+}  // namespace usbrecover

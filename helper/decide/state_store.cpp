@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#include "decide/state_store.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace usbrecover {
+
+namespace {
+
+constexpr std::size_t kMaxHistoryBytes = 4 * 1024 * 1024;  // kHistoryKeep records of each kind
+
+template <typename T>
+void keep_newest(std::vector<T>& v) {
+  if (v.size() > kHistoryKeep) v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(kHistoryKeep));
+}
+
+}  // namespace
+
+DeviceLock& DeviceLock::operator=(DeviceLock&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+DeviceLock::~DeviceLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status StateStore::ensure_dir(const std::string& dir) const {
+  for (const std::string& d : {root_, dir}) {
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
+      return errno_error(d, "cannot create state directory");
+  }
+  return Ok{};
+}
+
+Result<DeviceLock> StateStore::lock(const std::string& key, bool wait) const {
+  std::string dir = root_ + "/locks";
+  if (auto s = ensure_dir(dir); !s) return s.error();
+  std::string path = dir + "/" + key + ".lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return errno_error(path, "cannot open lock");
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+  } while (rc != 0 && errno == EINTR && wait);
+  if (rc != 0) {
+    Error e = errno_error(
+        path, errno == EWOULDBLOCK ? "another recovery of this device is in progress" : "cannot lock");
+    ::close(fd);
+    return e;
+  }
+  return DeviceLock(fd);
+}
+
+Result<History> StateStore::load(const std::string& key) const {
+  std::string path = root_ + "/history/" + key;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return History{};
+    return errno_error(path, "cannot read history");
+  }
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() <= kMaxHistoryBytes)
+    text.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  if (n < 0) return errno_error(path, "cannot read history");
+  if (text.size() > kMaxHistoryBytes)
+    return Error{.context = {}, .object = path, .reason = "history file is too large", .errnum = 0};
+  auto h = parse_history(text);
+  if (!h) return Error{.context = {}, .object = path, .reason = h.error().message(), .errnum = 0};
+  return h;
+}
+
+Status StateStore::save(const std::string& key, History history) const {
+  std::string dir = root_ + "/history";
+  if (auto s = ensure_dir(dir); !s) return s;
+  keep_newest(history.attempts);
+  keep_newest(history.services);
+  return write_atomically(dir + "/" + key, format_history(history), 0600);
+}
+
+}  // namespace usbrecover

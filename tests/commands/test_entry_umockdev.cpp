@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+// The entry points end to end against a umockdev testbed: explain, handle for each trigger,
+// the NUT instance lookup, and fifty concurrent helpers doing one recovery.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "act/intent.hpp"
+#include "act/methods.hpp"
+#include "commands/commands.hpp"
+#include "decide/history.hpp"
+#include "decide/state_store.hpp"
+#include "testbed.hpp"
+
+extern char** environ;
+
+namespace usbrecover {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::HubSpec;
+using testing::Testbed;
+
+/// The table properties the generated rules would set for the UPS.
+std::vector<std::pair<std::string, std::string>> table_props(const std::string& methods,
+                                                             const std::string& cooldown_ms) {
+  return {{"USBRECOVER_SCHEMA", "1"},
+          {"USBRECOVER_NAME", "INNO TECH UPS"},
+          {"USBRECOVER_SOURCE", "t.toml:3"},
+          {"USBRECOVER_METHODS", methods},
+          {"USBRECOVER_MAX_RESETS", "3"},
+          {"USBRECOVER_WINDOW_MS", "3600000"},
+          {"USBRECOVER_COOLDOWN_MS", cooldown_ms},
+          {"USBRECOVER_PROBE", "none"},
+          {"USBRECOVER_ALLOW_COLLATERAL", "0"}};
+}
+
+/// controller 0000:00:14.0 / usb1 / hub 1-1 (per-port power) / UPS on 1-1.1, stick on 1-1.2
+/// (mounted), and an unlisted keyboard on 1-2.
+struct Bed {
+  explicit Bed(const std::string& methods = "authorize", const std::string& cooldown_ms = "30000") {
+    bed = std::make_unique<Testbed>();
+    auto pci = bed->add_pci_controller("0000:00:14.0", "xhci_hcd");
+    auto usb1 = bed->add_root_hub(pci, 1, HubSpec{4, PowerSwitching::PerPort, 20, false, true});
+    hub = bed->add_hub(usb1, 1, {0x05e3, 0x0608, "Genesys", "Hub", "", "480", "2.00", 9, {}, {}},
+                       HubSpec{4, PowerSwitching::PerPort, 100, false, true});
+    ups = bed->add_device(hub, 1, testing::inno_tech_ups(table_props(methods, cooldown_ms)));
+    stick = bed->add_device(hub, 2,
+                            {0x0781,
+                             0x5583,
+                             "SanDisk",
+                             "Ultra Fit",
+                             "4C53",
+                             "480",
+                             "2.00",
+                             0,
+                             {{0, 8, 6, 0x50, "usb-storage", {}}},
+                             {}});
+    bed->add_disk(Testbed::interface_path(stick, 0), "sdb", 8, 16);
+    keyboard = bed->add_device(
+        usb1, 2,
+        {0x046d, 0xc31c, "Logitech", "USB Keyboard", "", "1.5", "1.10", 0, {{0, 3, 1, 1, "usbhid", {}}}, {}});
+    mountinfo = bed->write_mountinfo("98 22 8:17 / /media/stick rw - vfat /dev/sdb1 rw\n");
+    char tmpl[] = "/tmp/usbrecover-entry.XXXXXX";
+    state = ::mkdtemp(tmpl);
+  }
+  ~Bed() { fs::remove_all(state); }
+
+  /// Runs a command in-process; returns its exit code, stdout and stderr.
+  int run(int (*cmd)(const Args&, Context&), const Args& args) {
+    out.str({});
+    err.str({});
+    Context ctx{out, err, "/sys", "/dev", state, mountinfo};
+    return cmd(args, ctx);
+  }
+
+  std::string key() const { return device_key("1-1.1", 0x0665, 0x5161, ""); }
+  History history() const {
+    auto h = StateStore(state).load(key());
+    EXPECT_TRUE(h.ok());
+    return h ? *h : History{};
+  }
+  void record_failed_service_run() {
+    History h = history();
+    h.services.push_back({1, "nut-driver@myups.service", true, "exit-code", "exited", "1"});
+    ASSERT_TRUE(StateStore(state).save(key(), h).ok());
+  }
+
+  std::unique_ptr<Testbed> bed;
+  std::string hub, ups, stick, keyboard, mountinfo, state;
+  std::ostringstream out, err;
+};
+
+TEST(Explain, ShowsTheDecisionItsReasonsAndTheLadder) {
+  Bed b("device,hub,port-power");
+  ASSERT_EQ(b.run(cmd_explain, {"0665:5161"}), kExitOk) << b.err.str();
+  const std::string text = b.out.str();
+  EXPECT_THAT(text, HasSubstr("table entry: INNO TECH UPS (t.toml:3)"));
+  EXPECT_THAT(text,
+              HasSubstr("recover: the probe failed (assumed: explain does not probe without --probe); start "
+                        "with device"));
+  EXPECT_THAT(text, HasSubstr("  try  device: disturbs no other device\n"));
+  EXPECT_THAT(text,
+              HasSubstr("  skip hub: would also disturb 1-1.2 (0781:5583 SanDisk Ultra Fit, mounted on "
+                        "/media/stick); the policy does not allow collateral (a mounted filesystem may lose "
+                        "data)"));
+  EXPECT_THAT(text, HasSubstr("  try  port-power: disturbs no other device\n"));
+  EXPECT_THAT(text,
+              HasSubstr("write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port1/disable 1"));
+  // explain acts on nothing: no ioctl reached the device and no history was written.
+  EXPECT_TRUE(b.bed->usbfs().calls(b.bed->devnode(b.ups)).empty());
+  EXPECT_FALSE(fs::exists(b.state + "/history"));
+}
+
+TEST(Explain, ReadsTheWholeControllerOnlyWhenThePolicyMayUseIt) {
+  {
+    Bed b("device");
+    ASSERT_EQ(b.run(cmd_explain, {"--syspath", b.ups, "--json"}), kExitOk) << b.err.str();
+    // The keyboard on the root hub is outside the UPS's hub: not read at all.
+    EXPECT_THAT(b.out.str(), ::testing::Not(HasSubstr("046d")));
+  }
+  Bed b("device,controller");
+  ASSERT_EQ(b.run(cmd_explain, {"--syspath", b.ups}), kExitOk) << b.err.str();
+  // Every device on the controller, the keyboard outside the UPS's hub included; the hub
+  // counts as mounted since the stick's filesystem is below it.
+  EXPECT_THAT(b.out.str(),
+              HasSubstr("skip controller: would also disturb 1-1.2 (0781:5583 SanDisk Ultra Fit, "
+                        "mounted on /media/stick), 1-1 (05e3:0608 Genesys Hub, mounted on "
+                        "/media/stick), 1-2 (046d:c31c Logitech USB Keyboard)"));
+}
+
+TEST(Explain, JsonCarriesTheSameDecision) {
+  Bed b;
+  ASSERT_EQ(b.run(cmd_explain, {"1-1.1", "--trigger", "add", "--json"}), kExitOk) << b.err.str();
+  const std::string json = b.out.str();
+  EXPECT_THAT(json, HasSubstr("\"verdict\": \"recover\""));
+  EXPECT_THAT(json, HasSubstr("\"trigger\": \"add\""));
+  EXPECT_THAT(json, HasSubstr("\"entry\": \"INNO TECH UPS\""));
+}
+
+TEST(Explain, RefusesAmbiguityAndNamesMissingDevices) {
+  Bed b;
+  EXPECT_EQ(b.run(cmd_explain, {"ffff:0001"}), kExitNotFound);
+  EXPECT_EQ(b.err.str(), "usbrecover: explain: no USB device matches 'ffff:0001'\n");
+  EXPECT_EQ(b.run(cmd_explain, {"0665:5161", "--trigger", "reboot"}), kExitUsage);
+}
+
+TEST(Handle, AddLeavesADeviceThatHasNoProbeToFail) {
+  Bed b;
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "add", "--syspath", b.ups}), kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("'1-1.1' (0665:5161): leave it: no probe is configured"));
+  EXPECT_TRUE(b.history().attempts.empty());
+}
+
+TEST(Handle, ADeviceOutsideTheTableIsLeftAlone) {
+  Bed b;
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "046d:c31c"}), kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr("'1-2' (046d:c31c) is not in the usbrecover table"));
+}
+
+TEST(Handle, ServiceStopRecordsTheResultAndTheNextStartRecovers) {
+  Bed b("authorize");
+  ::setenv("SERVICE_RESULT", "exit-code", 1);
+  ::setenv("EXIT_CODE", "exited", 1);
+  ::setenv("EXIT_STATUS", "1", 1);
+  ASSERT_EQ(
+      b.run(cmd_handle, {"--trigger", "service-stop", "--unit", "myups.service", "--match", "0665:5161"}),
+      kExitOk);
+  ::unsetenv("SERVICE_RESULT");
+  ::unsetenv("EXIT_CODE");
+  ::unsetenv("EXIT_STATUS");
+  ASSERT_EQ(b.history().services.size(), 1u);
+  EXPECT_TRUE(b.history().services[0].failed);
+
+  ASSERT_EQ(
+      b.run(cmd_handle, {"--trigger", "service-start", "--unit", "myups.service", "--match", "0665:5161"}),
+      kExitOk)
+      << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("recover: the last run of myups.service failed"));
+  EXPECT_THAT(b.err.str(), HasSubstr("recovered with authorize: verified"));
+  auto h = b.history();
+  ASSERT_EQ(h.attempts.size(), 1u);
+  EXPECT_EQ(h.attempts[0].method, Method::Authorize);
+  EXPECT_TRUE(h.attempts[0].recovered);
+  // The device is authorized again: nothing was left off.
+  std::ifstream authorized(b.bed->root_dir() + b.ups + "/authorized");
+  std::string value;
+  authorized >> value;
+  EXPECT_EQ(value, "1");
+
+  // Started again with nothing new: the recovery stands, nothing to do.
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"}), kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr("leave it"));
+  EXPECT_EQ(b.history().attempts.size(), 1u);
+}
+
+TEST(Handle, NutInstanceFindsItsDeviceThroughUpsConf) {
+  Bed b;
+  std::string conf = b.state + "/ups.conf";
+  std::ofstream(conf)
+      << "[myups]\n  driver = nutdrv_qx\n  port = auto\n  vendorid = 0665\n  productid = 5161\n"
+         "[snmp]\n  driver = snmp-ups\n  port = 10.0.0.5\n";
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "myups", "--ups-conf", conf}),
+            kExitOk)
+      << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("'1-1.1' (0665:5161): leave it"));
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "snmp", "--ups-conf", conf}),
+            kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr("nothing to do: driver snmp-ups does not talk USB"));
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "nosuch", "--ups-conf", conf}),
+            kExitData);
+  EXPECT_THAT(b.err.str(), HasSubstr("[nosuch]: no such section in ups.conf"));
+}
+
+/// A tty `name` (device number `majmin`) below `parent`, with /sys/class/tty/<name>, and its node:
+/// a plain file in the testbed's /dev, which umockdev's stat() reports as the character device.
+/// (umockdev's own tty nodes are symlinks to a pty, and its realpath() cannot resolve those.)
+void add_tty(Testbed& bed, const std::string& parent, const std::string& name, const std::string& majmin) {
+  g_free(umockdev_testbed_add_device(bed.native(), "tty", name.c_str(), parent.c_str(), "dev", majmin.c_str(),
+                                     nullptr, "DEVNAME", ("/dev/" + name).c_str(), nullptr));
+  std::ofstream(bed.root_dir() + "/dev/" + name).flush();
+}
+
+/// The Bed plus a serial UPS behind an FTDI cable on 1-1.3 (its tty ttyUSB0, also reachable as
+/// /dev/serial/by-id/...) and an on-board serial port ttyS0; `ups.conf` has a section for each.
+struct SerialBed : Bed {
+  SerialBed() {
+    ftdi = bed->add_device(hub, 3,
+                           {0x0403,
+                            0x6001,
+                            "FTDI",
+                            "FT232R USB UART",
+                            "A10K1XYZ",
+                            "12",
+                            "2.00",
+                            0,
+                            {{0, 0xff, 0xff, 0xff, "ftdi_sio", {}}},
+                            {}});
+    add_tty(*bed, Testbed::interface_path(ftdi, 0), "ttyUSB0", "188:0");
+    gchar* platform =
+        umockdev_testbed_add_device(bed->native(), "platform", "serial8250", nullptr, nullptr, nullptr);
+    add_tty(*bed, platform, "ttyS0", "4:64");
+    g_free(platform);
+    fs::create_directories(bed->root_dir() + "/dev/serial/by-id");
+    fs::create_symlink("../../ttyUSB0", bed->root_dir() + "/dev/serial/by-id/" + kById);
+    conf = state + "/ups.conf";
+    std::ofstream(conf) << "[serialups]\n  driver = nutdrv_qx\n  port = /dev/ttyUSB0\n"
+                        << "[byid]\n  driver = blazer_ser\n  port = /dev/serial/by-id/" << kById << "\n"
+                        << "[unplugged]\n  driver = nutdrv_qx\n  port = /dev/serial/by-id/" << kAbsent << "\n"
+                        << "[onboard]\n  driver = nutdrv_qx\n  port = /dev/ttyS0\n";
+  }
+  int handle(const std::string& instance) {
+    return run(cmd_handle,
+               {"--trigger", "service-start", "--nut-instance", instance, "--ups-conf", conf, "--dry-run"});
+  }
+  static constexpr const char* kById = "usb-FTDI_FT232R_USB_UART_A10K1XYZ-if00-port0";
+  static constexpr const char* kAbsent = "usb-Prolific_Technology_Inc._USB-Serial_Controller-if00-port0";
+  std::string ftdi, conf;
+};
+
+TEST(Handle, SerialNutInstanceFindsTheUsbCableBehindItsPort) {
+  SerialBed b;
+  ASSERT_EQ(b.handle("serialups"), kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("'1-1.3' (0403:6001) is not in the usbrecover table"));
+  ASSERT_EQ(b.handle("byid"), kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("'1-1.3' (0403:6001) is not in the usbrecover table"));
+}
+
+TEST(Handle, SerialNutInstanceSaysWhenItsPortIsMissingOrNotOnUsb) {
+  SerialBed b;
+  EXPECT_EQ(b.handle("unplugged"), kExitNotFound);
+  EXPECT_EQ(b.err.str(), std::string("usbrecover: handle: port /dev/serial/by-id/") + SerialBed::kAbsent +
+                             " of NUT instance [unplugged] does not exist (is the adapter plugged in?)\n");
+  ASSERT_EQ(b.handle("onboard"), kExitOk) << b.err.str();
+  EXPECT_EQ(b.err.str(),
+            "usbrecover: handle: nothing to do: port /dev/ttyS0 of NUT instance [onboard] is not on USB\n");
+}
+
+TEST(Handle, RefusesCollateralAndSaysSo) {
+  Bed b("hub", "0");
+  b.record_failed_service_run();
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"}), kExitRefused);
+  EXPECT_THAT(b.err.str(), HasSubstr("refuse: no method of the policy can be used on this device"));
+  EXPECT_TRUE(b.history().attempts.empty());
+}
+
+/// Plays the kernel for a port power cycle: once the port's `disable` has read 1 and then 0, the
+/// device comes back under device number 9 and udev announces it (unless `comes_back` is false).
+class PortPowerKernel {
+ public:
+  PortPowerKernel(Bed& b, bool comes_back) : b_(b) {
+    thread_ = std::thread([this, comes_back] {
+      const std::string disable = Testbed::port_dir(b_.hub, 1) + "/disable";
+      bool was_off = false;
+      while (!stop_) {
+        std::ifstream in(disable);
+        std::string v;
+        in >> v;
+        if (v == "1") was_off = true;
+        if (was_off && v == "0") {
+          cycled_ = true;
+          if (comes_back) {
+            b_.bed->set_attribute(b_.ups, "devnum", "9");
+            umockdev_testbed_set_property(b_.bed->native(), b_.ups.c_str(), "DEVNUM", "009");
+            umockdev_testbed_uevent(b_.bed->native(), b_.ups.c_str(), "add");
+          }
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
+  }
+  ~PortPowerKernel() {
+    stop_ = true;
+    thread_.join();
+  }
+  bool cycled() const { return cycled_; }
+
+ private:
+  Bed& b_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> cycled_{false};
+  std::thread thread_;
+};
+
+std::string port_disable(Bed& b) {
+  std::ifstream in(Testbed::port_dir(b.hub, 1) + "/disable");
+  std::string v;
+  in >> v;
+  return v;
+}
+
+TEST(Reset, PortPowerCyclesThePortAndWaitsForTheDeviceToComeBack) {
+  Bed b;
+  int rc;
+  {
+    PortPowerKernel kernel(b, true);
+    rc = b.run(cmd_reset, {"1-1.1", "--method", "port-power", "--json", "--timeout", "10s"});
+    EXPECT_TRUE(kernel.cycled());
+  }
+  ASSERT_EQ(rc, kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("\"verified\": true"));
+  EXPECT_THAT(b.out.str(), HasSubstr("\"devnum\": 9"));
+  EXPECT_THAT(b.out.str(),
+              HasSubstr("\"write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port1/disable "
+                        "1\""));
+  EXPECT_THAT(b.out.str(), HasSubstr("\"pause 100ms\""));
+  EXPECT_EQ(port_disable(b), "0");
+  EXPECT_FALSE(fs::exists(b.state + "/intents") && !fs::is_empty(b.state + "/intents"));
+}
+
+TEST(Reset, ADeviceThatNeverComesBackFailsWithThePortOnAgain) {
+  Bed b;
+  int rc;
+  {
+    PortPowerKernel kernel(b, false);
+    rc = b.run(cmd_reset, {"1-1.1", "--method", "port-power", "--timeout", "1s"});
+    EXPECT_TRUE(kernel.cycled());
+  }
+  EXPECT_EQ(rc, kExitFailed);
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("1-1.1: timed out after 1s while waiting for it to come back: 1-1.1 has not "
+                        "been enumerated anew"));
+  // Nothing left off: the port is powered and no intent remains for repair.
+  EXPECT_EQ(port_disable(b), "0");
+  EXPECT_FALSE(fs::exists(b.state + "/intents") && !fs::is_empty(b.state + "/intents"));
+}
+
+TEST(Handle, FirstPutsBackWhatADeadRunLeftOff) {
+  // A run powered the UPS's port off and was killed: its intent is on disk, unlocked. Without
+  // the device there is no `add`; the next entry point to run (here the service's start) must
+  // bring the port back.
+  Bed b;
+  const std::string disable = Testbed::port_dir(b.hub, 1) + "/disable";
+  b.bed->set_attribute(b.hub + "/1-1:1.0/1-1-port1", "disable", "1");
+  {
+    auto intent = IntentJournal(b.state).record(write_action(disable, "0"), "1-1.1 0665:5161");
+    ASSERT_TRUE(intent.ok()) << intent.error().message();
+  }  // the "run" dies: its intent stays, unlocked
+  b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"});
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("restored what an earlier run left off: 1-1.1 0665:5161: write " + disable + " 0"));
+  std::ifstream in(disable);
+  std::string v;
+  in >> v;
+  EXPECT_EQ(v, "0");
+  EXPECT_TRUE(fs::is_empty(b.state + "/intents"));
+}
+
+TEST(Handle, FiftyConcurrentHelpersDoOneRecovery) {
+  Bed b("authorize");
+  b.record_failed_service_run();
+  std::string state_env = "USBRECOVER_STATE_DIR=" + b.state;
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  env_strings.push_back(state_env);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  const char* argv[] = {USBRECOVER_BIN, "handle",    "--trigger", "service-start",
+                        "--match",      "0665:5161", "--unit",    "nut-driver@myups.service",
+                        nullptr};
+  // Each helper's log goes to its own file: the recoveries are counted from what the helpers
+  // did, not from the history file (whose last writer would win even without the lock).
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 50; ++i) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    std::string log = b.state + "/helper-" + std::to_string(i) + ".log";
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = 0;
+    ASSERT_EQ(
+        posix_spawn(&pid, USBRECOVER_BIN, &actions, nullptr, const_cast<char* const*>(argv), envp.data()), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    pids.push_back(pid);
+  }
+  int ok = 0;
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++ok;
+  }
+  EXPECT_EQ(ok, 50);
+  int recovered = 0, left = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::ifstream in(b.state + "/helper-" + std::to_string(i) + ".log");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("recovered with authorize") != std::string::npos) ++recovered;
+      if (line.find("leave it") != std::string::npos) ++left;
+    }
+  }
+  EXPECT_EQ(recovered, 1) << "exactly one helper recovered the device";
+  EXPECT_EQ(left, 49) << "the others found it recovered and left it";
+  auto h = b.history();
+  ASSERT_EQ(h.attempts.size(), 1u);
+  EXPECT_TRUE(h.attempts[0].recovered);
+}
+
+}  // namespace
+}  // namespace usbrecover
