@@ -11,7 +11,11 @@
 namespace usbrecover::gen {
 
 inline constexpr const char* kRulesName = "70-usbrecover.rules";
-inline constexpr const char* kDropInName = "usbrecover.conf";
+/// The drop-in's name sorts before an administrator's own ("override.conf", "timeout.conf"), so
+/// their settings win over ours (TimeoutStartSec=, see render_dropin).
+inline constexpr const char* kDropInName = "10-usbrecover.conf";
+/// The name earlier versions used; a generated file of that name is removed as stale.
+inline constexpr const char* kOldDropInName = "usbrecover.conf";
 
 /// Paths and names baked into the output.
 struct RenderOptions {
@@ -23,7 +27,7 @@ struct RenderOptions {
 struct OutputFile {
   enum class Dir { Rules, Units };
   Dir dir = Dir::Rules;
-  std::string name;  ///< "70-usbrecover.rules", "nut-driver@.service.d/usbrecover.conf"
+  std::string name;  ///< "70-usbrecover.rules", "nut-driver@.service.d/10-usbrecover.conf"
   std::string content;
 
   friend bool operator==(const OutputFile&, const OutputFile&) = default;

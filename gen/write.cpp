@@ -97,6 +97,23 @@ Result<WriteReport> write_all(const std::vector<FileChange>& changes) {
 
   // Stage: nothing visible changes yet.
   for (const auto& c : changes) {
+    // An administrator masks a unit or drop-in with a link to /dev/null: that stays as it is.
+    // No other link is followed (it could point anywhere) or replaced (it is someone's).
+    struct stat lst {};
+    if (::lstat(c.path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+      std::error_code ec;
+      const fs::path to = fs::read_symlink(c.path, ec);
+      if (!ec && to == "/dev/null") {
+        outcomes[static_cast<std::size_t>(&c - changes.data())] = WriteOutcome::Masked;
+        continue;
+      }
+      return rollback(Error{.context = {},
+                            .object = c.path,
+                            .reason = "is a symbolic link" +
+                                      (ec ? std::string() : " to '" + to.string() + "'") +
+                                      "; refusing to follow or replace it",
+                            .errnum = 0});
+    }
     auto old = read_existing(c.path);
     if (c.remove) {
       if (!old) continue;

@@ -20,14 +20,16 @@ struct FileChange {
   bool remove = false;
 };
 
-/// What happened to each file, in the order given.
-enum class WriteOutcome { Created, Updated, Unchanged, Removed };
+/// What happened to each file, in the order given. Masked: the target is a symbolic link to
+/// /dev/null (an administrator's mask), left as it is.
+enum class WriteOutcome { Created, Updated, Unchanged, Removed, Masked };
 struct WriteReport {
   std::vector<std::pair<std::string, WriteOutcome>> files;
 };
 
 /// Applies every change or none. Creates missing parent directories (and removes the ones it
-/// created if it fails). File mode 0644.
+/// created if it fails). File mode 0644. A target that is a symbolic link is never followed:
+/// one to /dev/null is left alone (Masked), any other is an error and nothing is written.
 Result<WriteReport> write_all(const std::vector<FileChange>& changes);
 
 }  // namespace usbrecover::gen

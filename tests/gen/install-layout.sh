@@ -16,7 +16,7 @@ expect() {  # expect TEST PATH
 expect -f "$udevdir/rules.d/70-usbrecover.rules"
 expect -f "$unitdir/usbrecover@.service"
 expect -f "$unitdir/usbrecover-repair.service"
-expect -f "$unitdir/nut-driver@.service.d/usbrecover.conf"
+expect -f "$unitdir/nut-driver@.service.d/10-usbrecover.conf"
 expect -x "$(abs "$sbindir")/usbrecover"
 expect -x "$(abs "$bindir")/usbrecover-gen"
 expect -f "$(abs "$datadir")/usbrecover/devices.toml"
