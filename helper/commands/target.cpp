@@ -84,18 +84,19 @@ Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, co
   if (!in) return errno_error(spec.ups_conf, "cannot read");
   std::ostringstream text;
   text << in.rdbuf();
-  auto sections = parse_ups_conf(text.str());
-  if (!sections) return sections.error().within(spec.ups_conf);
-  auto lookup = nut_matcher(*sections, *spec.nut_instance);
-  if (!lookup) return lookup.error().within(spec.ups_conf);
+  const UpsConf conf = parse_ups_conf(text.str());
+  // The drop-in passes the unit's instance (%i): the section's name, or its MD5_ name.
+  const std::string section = nut_section_for_instance(conf, *spec.nut_instance).value_or(*spec.nut_instance);
+  auto lookup = nut_matcher(conf, section, spec.ups_conf);
+  if (!lookup) return lookup.error();
   if (lookup->not_usb) return Target{Target::Kind::NotOurs, {}, lookup->why};
-  if (lookup->serial_port) return serial_target(*lookup->serial_port, *spec.nut_instance, reader);
+  if (lookup->serial_port) return serial_target(*lookup->serial_port, section, reader);
   auto devices = reader.all_devices();
   if (!devices) return devices.error();
   std::vector<UsbDevice> matches;
   for (const auto& d : *devices)
     if (!d.is_root_hub && lookup->matcher->matches(d)) matches.push_back(d);
-  return from_candidates(std::move(matches), "NUT instance [" + *spec.nut_instance + "]");
+  return from_candidates(std::move(matches), "NUT instance [" + section + "]");
 }
 
 Result<Resolution> find_selected(const Selector& sel, SnapshotReader& reader, const std::string& sysfs_root) {

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <optional>
 
+#include "util/md5.hpp"
+
 namespace usbrecover {
 
 namespace {
@@ -30,53 +32,147 @@ bool listed(const std::array<std::string_view, N>& list, const std::string& driv
   return std::find(list.begin(), list.end(), driver) != list.end();
 }
 
-Error line_error(unsigned line, std::string reason) {
-  return Error{
-      .context = {}, .object = "line " + std::to_string(line), .reason = std::move(reason), .errnum = 0};
-}
+// NUT 2.8.0's parseconf limits: words beyond 32 on a line and characters beyond 512 in a word
+// are dropped.
+constexpr std::size_t kMaxWords = 32;
+constexpr std::size_t kMaxWordLength = 512;
 
-/// Splits one line into words: bare words, "quoted strings" with \-escapes, '=' on its own.
-Result<std::vector<std::string>> words(std::string_view s, unsigned line) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    char c = s[i];
-    if (c == ' ' || c == '\t' || c == '\r') {
-      ++i;
-    } else if (c == '#') {
-      break;
-    } else if (c == '=') {
-      out.emplace_back("=");
-      ++i;
-    } else if (c == '"') {
-      std::string w;
-      ++i;
-      bool closed = false;
-      while (i < s.size()) {
-        if (s[i] == '\\' && i + 1 < s.size()) {
-          w += s[i + 1];
-          i += 2;
-        } else if (s[i] == '"') {
-          closed = true;
-          ++i;
-          break;
-        } else {
-          w += s[i++];
-        }
+/// NUT's parseconf, one logical line at a time, over the whole text (a quoted word and a
+/// backslash-newline run across physical lines).
+class Tokenizer {
+ public:
+  explicit Tokenizer(std::string_view text) : text_(text) {}
+
+  struct Line {
+    std::vector<std::string> words;
+    unsigned line = 0;            ///< physical line where it started
+    std::optional<unsigned> bad;  ///< physical line of an unescaped '#' in quotes (NUT skips the line)
+  };
+
+  /// The next logical line; nullopt at the end.
+  std::optional<Line> next() {
+    Line out;
+    out.line = line_;
+    State state = State::FindWordStart;
+    words_.clear();
+    word_.clear();
+    while (pos_ < text_.size()) {
+      const auto ch = static_cast<unsigned char>(text_[pos_++]);
+      if (ch == '\n') ++line_;
+      state = step(state, ch);
+      if (state == State::ParseError) {
+        out.bad = ch == '\n' ? line_ - 1 : line_;
+        out.words = std::move(words_);
+        return out;
       }
-      if (!closed) return line_error(line, "unterminated quoted value");
-      out.push_back(std::move(w));
-    } else {
-      std::string w;
-      while (i < s.size() && std::string_view(" \t\r=#\"").find(s[i]) == std::string_view::npos) {
-        if (s[i] == '\\' && i + 1 < s.size()) ++i;
-        w += s[i++];
+      if (state == State::EndOfLine) {
+        out.words = std::move(words_);
+        return out;
       }
-      out.push_back(std::move(w));
     }
+    // A file that does not end in a newline: NUT keeps the line only when it already has a word.
+    if (words_.empty()) return std::nullopt;
+    if (!word_.empty()) end_word();
+    out.words = std::move(words_);
+    return out;
   }
-  return out;
-}
+
+ private:
+  enum class State {
+    FindWordStart,
+    FindEol,
+    QuoteCollect,
+    QuoteLiteral,
+    Collect,
+    CollectLiteral,
+    EndOfLine,
+    ParseError
+  };
+
+  static bool space(unsigned char ch) { return ch == ' ' || (ch >= '\t' && ch <= '\r'); }
+
+  void add(unsigned char ch) {
+    // NUT drops characters outside space..DEL (CVE-2012-2944), and a word's excess.
+    if (ch < 0x20 || ch > 0x7f || word_.size() >= kMaxWordLength) return;
+    word_ += static_cast<char>(ch);
+  }
+  void end_word() {
+    if (words_.size() < kMaxWords) words_.push_back(word_);
+    word_.clear();
+  }
+
+  State find_word_start(unsigned char ch) {
+    if (ch == '\n') return State::EndOfLine;
+    if (ch == '#') return State::FindEol;
+    if (space(ch)) return State::FindWordStart;
+    if (ch == '\\') return State::CollectLiteral;
+    if (ch == '"') return State::QuoteCollect;
+    add(ch);
+    if (ch == '=') {  // '=' is always a word of its own
+      end_word();
+      return State::FindWordStart;
+    }
+    return State::Collect;
+  }
+
+  State step(State state, unsigned char ch) {
+    switch (state) {
+      case State::FindWordStart:
+        return find_word_start(ch);
+      case State::FindEol:
+        return ch == '\n' ? State::EndOfLine : State::FindEol;
+      case State::QuoteCollect:
+        if (ch == '#') {  // "Unbalanced word due to unescaped # in quotes"
+          end_word();
+          return State::ParseError;
+        }
+        if (ch == '"') {
+          end_word();
+          return State::FindWordStart;
+        }
+        if (ch == '\\') return State::QuoteLiteral;
+        add(ch);
+        return State::QuoteCollect;
+      case State::QuoteLiteral:
+        if (ch != '\n') add(ch);
+        return State::QuoteCollect;
+      case State::Collect:
+        if (ch == '#') {
+          end_word();
+          return State::FindEol;
+        }
+        if (ch == '\n') {
+          end_word();
+          return State::EndOfLine;
+        }
+        if (space(ch)) {
+          end_word();
+          return State::FindWordStart;
+        }
+        if (ch == '=') {
+          end_word();
+          find_word_start(ch);
+          return State::FindWordStart;
+        }
+        if (ch == '\\') return State::CollectLiteral;
+        add(ch);
+        return State::Collect;
+      case State::CollectLiteral:
+        if (ch != '\n') add(ch);
+        return State::Collect;
+      case State::EndOfLine:
+      case State::ParseError:
+        break;
+    }
+    return state;
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  unsigned line_ = 1;
+  std::vector<std::string> words_;
+  std::string word_;
+};
 
 /// Compiles a NUT match value as NUT does: a POSIX extended regular expression, ignoring
 /// case, that must match the whole value.
@@ -99,45 +195,52 @@ bool full_match(const std::string& pattern, const std::string& value) {
 
 std::optional<std::string> UpsSection::get(std::string_view key) const {
   std::optional<std::string> v;
-  for (const auto& [k, value] : settings)
-    if (k == key) v = value;
+  for (const auto& setting : settings)
+    if (setting.key == key) v = setting.value.value_or("");
   return v;
 }
 
-Result<std::vector<UpsSection>> parse_ups_conf(std::string_view text) {
-  std::vector<UpsSection> sections;
-  unsigned n = 0;
-  while (!text.empty()) {
-    ++n;
-    auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos || line[first] == '#') continue;
-    if (line[first] == '[') {
-      auto close = line.find(']', first);
-      if (close == std::string_view::npos || close == first + 1)
-        return line_error(n, "malformed section header");
-      sections.push_back({std::string(line.substr(first + 1, close - first - 1)), n, {}});
+UpsConf parse_ups_conf(std::string_view text) {
+  UpsConf conf;
+  Tokenizer tokens(text);
+  while (auto line = tokens.next()) {
+    if (line->bad) {
+      conf.errors.push_back({*line->bad,
+                             conf.sections.empty() ? std::nullopt : std::optional(conf.sections.back().name),
+                             "unbalanced quotes: unescaped '#' inside a quoted value (NUT skips this line)"});
       continue;
     }
-    auto w = words(line, n);
-    if (!w) return w.error();
-    if (w->empty()) continue;
-    std::string key = (*w)[0];
-    std::string value;
-    if (w->size() == 3 && (*w)[1] == "=") {
-      value = (*w)[2];
-    } else if (w->size() == 2 && (*w)[1] == "=") {
-      value.clear();
-    } else if (w->size() != 1) {
-      return line_error(n, "expected 'key = value'");
+    const auto& w = line->words;
+    if (w.empty()) continue;
+    // As NUT's upsconf: "[name]" as the first word starts a section (other words ignored); one
+    // word is a flag; "key = value" sets a value (words after it ignored); anything else is
+    // ignored.
+    if (w[0].size() >= 2 && w[0].front() == '[' && w[0].back() == ']') {
+      conf.sections.push_back({w[0].substr(1, w[0].size() - 2), line->line, {}});
+      continue;
     }
-    // Settings before the first section are global driver options; keep them apart.
-    if (sections.empty()) continue;
-    sections.back().settings.emplace_back(std::move(key), std::move(value));
+    UpsSetting setting{w[0], std::nullopt, line->line};
+    if (w.size() >= 3 && w[1] == "=") {
+      setting.value = w[2];
+    } else if (w.size() != 1) {
+      continue;
+    }
+    (conf.sections.empty() ? conf.globals : conf.sections.back().settings).push_back(std::move(setting));
   }
-  return sections;
+  return conf;
+}
+
+std::optional<std::string> nut_section_for_instance(const UpsConf& conf, std::string_view instance) {
+  for (const auto& s : conf.sections)
+    if (s.name == instance) return s.name;
+  constexpr std::string_view kPrefix = "MD5_";
+  if (!instance.starts_with(kPrefix)) return std::nullopt;
+  std::string hex(instance.substr(kPrefix.size()));
+  if (hex.size() != 32) return std::nullopt;
+  for (char& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& s : conf.sections)
+    if (md5_hex(s.name + "\n") == hex) return s.name;
+  return std::nullopt;
 }
 
 bool NutMatcher::matches(const UsbDevice& d) const {
@@ -150,15 +253,26 @@ bool NutMatcher::matches(const UsbDevice& d) const {
   std::snprintf(devnum, sizeof devnum, "%03u", d.devnum);
   auto last_port = d.port_path.substr(d.port_path.find_last_of(".-") + 1);
   return ok(vendorid, hex4(d.vendor)) && ok(productid, hex4(d.product)) && ok(serial, d.serial) &&
-         ok(bus, busnum) && ok(device, devnum) && ok(busport, last_port);
+         ok(bus, busnum) && ok(device, devnum) && ok(busport, last_port) && ok(vendor, d.manufacturer) &&
+         ok(product, d.product_name);
 }
 
-Result<NutLookup> nut_matcher(const std::vector<UpsSection>& sections, const std::string& name) {
-  auto it =
-      std::find_if(sections.rbegin(), sections.rend(), [&](const UpsSection& s) { return s.name == name; });
-  if (it == sections.rend())
-    return Error{
-        .context = {}, .object = "[" + name + "]", .reason = "no such section in ups.conf", .errnum = 0};
+Result<NutLookup> nut_matcher(const UpsConf& conf, const std::string& name, const std::string& file) {
+  // NUT applies every section of the name in turn; later values win.
+  UpsSection merged{name, 0, {}};
+  bool found = false;
+  for (const auto& s : conf.sections) {
+    if (s.name != name) continue;
+    found = true;
+    merged.settings.insert(merged.settings.end(), s.settings.begin(), s.settings.end());
+  }
+  if (!found) return Error{.context = {}, .object = file, .reason = "no section [" + name + "]", .errnum = 0};
+  for (const auto& e : conf.errors) {
+    if (e.section == name)
+      return Error{
+          .context = {}, .object = file + ":" + std::to_string(e.line), .reason = e.reason, .errnum = 0};
+  }
+  const UpsSection* it = &merged;
   NutLookup out;
   std::string driver = it->get("driver").value_or("");
   std::string port = it->get("port").value_or("");
@@ -182,13 +296,20 @@ Result<NutLookup> nut_matcher(const std::vector<UpsSection>& sections, const std
   m.bus = it->get("bus");
   m.device = it->get("device");
   m.busport = it->get("busport");
-  for (const auto* p : {&m.vendorid, &m.productid, &m.serial, &m.bus, &m.device, &m.busport}) {
-    if (!*p) continue;
-    auto re = compile(**p);
+  m.vendor = it->get("vendor");
+  m.product = it->get("product");
+  // Every pattern must compile, as the driver would refuse it; name the line that set it.
+  for (const char* key :
+       {"vendorid", "productid", "serial", "bus", "device", "busport", "vendor", "product"}) {
+    const UpsSetting* last = nullptr;
+    for (const auto& setting : it->settings)
+      if (setting.key == key) last = &setting;
+    if (last == nullptr) continue;
+    auto re = compile(last->value.value_or(""));
     if (!re)
       return Error{.context = {},
-                   .object = "[" + name + "]",
-                   .reason = "'" + **p + "' is not a valid pattern",
+                   .object = file + ":" + std::to_string(last->line),
+                   .reason = "'" + last->value.value_or("") + "' is not a valid pattern for '" + key + "'",
                    .errnum = 0};
     ::regfree(&*re);
   }
