@@ -71,7 +71,7 @@ std::string probe_names() {
 
 std::optional<Millis> parse_duration(std::string_view s) {
   if (s.empty()) return std::nullopt;
-  constexpr std::int64_t kMax = 30LL * 24 * 3600 * 1000;
+  constexpr std::int64_t kMax = kMaxDuration.count();
   std::int64_t total = 0;
   std::size_t i = 0;
   while (i < s.size()) {

@@ -30,8 +30,11 @@ std::optional<Probe> probe_from_string(std::string_view s);
 std::string method_names();
 std::string probe_names();
 
+/// The longest duration a table, a property or an option may hold.
+inline constexpr Millis kMaxDuration{30LL * 24 * 3600 * 1000};
+
 /// Parses "500ms", "30s", "10m", "1h" and sums such as "1h30m". No sign, no fractions,
-/// at most 30 days; nullopt on anything else.
+/// at most kMaxDuration (30 days); nullopt on anything else.
 std::optional<Millis> parse_duration(std::string_view s);
 /// The shortest exact spelling parse_duration() reads back: 90000ms -> "1m30s", 0 -> "0s".
 std::string format_duration(Millis d);

@@ -44,11 +44,12 @@ LinuxEffects::LinuxEffects(std::string sysfs_root, std::string dev_root, std::fu
 
 namespace {
 
-/// A driver's `bind` and `unbind` answer ENODEV when the device is already in the state asked
-/// for: bound (to some driver), or not bound to this one. That happens within one rebind: a
-/// driver such as cdc_acm claims its data interface with its control interface and releases it
-/// with it, so the data interface's own unbind and bind find the work done. Those are successes;
-/// the verifier then checks that every interface has its driver back.
+/// Whether a failed write to a driver's `bind` or `unbind` left things as asked anyway: bound to
+/// this driver, or not bound to it. That happens within one rebind: a driver such as cdc_acm or
+/// btusb claims its other interfaces through the first one and releases them with it, so the
+/// second interface's own unbind and bind find the work done, and the kernel answers ENODEV,
+/// EBUSY or EEXIST depending on the driver and the version. Judged by the interface's `driver`
+/// link, never by the errno; the verifier then checks every interface has its driver back.
 bool already_so(const std::string& path, std::string_view value) {
   auto slash = path.rfind('/');
   if (slash == std::string::npos) return false;
@@ -59,18 +60,18 @@ bool already_so(const std::string& path, std::string_view value) {
   if (drivers == std::string::npos || value.empty() || value.find('/') != std::string_view::npos)
     return false;
   std::string link = path.substr(0, drivers) + "/devices/" + std::string(value) + "/driver";
-  struct stat st {};
-  bool bound = ::lstat(link.c_str(), &st) == 0;
-  if (file == "bind") return bound;
-  // unbind: done if no driver is bound, or another driver is.
-  if (!bound) return true;
+  const std::string driver_dir = path.substr(0, slash);
+  const std::string this_driver = driver_dir.substr(driver_dir.rfind('/') + 1);
   char target[4096];
   ssize_t len = ::readlink(link.c_str(), target, sizeof target - 1);
-  if (len <= 0) return false;
-  target[len] = '\0';
-  std::string driver_dir = path.substr(0, slash);
-  auto bound_name = std::string(target).substr(std::string(target).rfind('/') + 1);
-  return bound_name != driver_dir.substr(driver_dir.rfind('/') + 1);
+  const bool bound = len > 0;
+  std::string bound_name;
+  if (bound) {
+    target[len] = '\0';
+    bound_name = std::string(target).substr(std::string(target).rfind('/') + 1);
+  }
+  if (file == "bind") return bound && bound_name == this_driver;
+  return !bound || bound_name != this_driver;  // unbind: done if this driver no longer has it
 }
 
 }  // namespace
@@ -81,13 +82,17 @@ Status LinuxEffects::write_sysfs(const std::string& path, std::string_view value
   // No O_CREAT: an attribute that is not there means the kernel lacks the feature or the
   // device went away; creating a file would hide that (and under umockdev would "succeed").
   int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-  if (fd < 0) return errno_error(path, reason);
+  if (fd < 0) {
+    Error e = errno_error(path, reason);
+    if (e.errnum != ENOENT && already_so(path, value)) return Ok{};
+    return e;
+  }
   // sysfs takes one write() as one store; a partial write would be a different value.
   ssize_t n = ::write(fd, value.data(), value.size());
   if (n < 0) {
     Error e = errno_error(path, reason);
     ::close(fd);
-    if (e.errnum == ENODEV && already_so(path, value)) return Ok{};
+    if (already_so(path, value)) return Ok{};
     return e;
   }
   if (static_cast<std::size_t>(n) != value.size()) {

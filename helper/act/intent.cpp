@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 
@@ -102,6 +104,27 @@ bool valid_name(std::string_view s) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
            c == '.' || c == '-' || c == '_';
   });
+}
+
+// The writer of "<tag>-<pid>-<hash>.intent.tmp" still runs (or its pid was taken by another
+// process, which only delays the clean-up of a file that does no harm).
+bool writer_alive(const std::string& name) {
+  const auto end = name.rfind('-');
+  if (end == std::string::npos || end == 0) return false;
+  const auto begin = name.rfind('-', end - 1);
+  if (begin == std::string::npos) return false;
+  long pid = 0;
+  auto [p, ec] = std::from_chars(name.data() + begin + 1, name.data() + end, pid);
+  if (ec != std::errc() || p != name.data() + end || pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// True when the open file is still the one at `path` (not removed, not replaced).
+bool still_linked(int fd, const std::string& path) {
+  struct stat open {};
+  struct stat named {};
+  return ::fstat(fd, &open) == 0 && open.st_nlink > 0 && ::lstat(path.c_str(), &named) == 0 &&
+         named.st_ino == open.st_ino && named.st_dev == open.st_dev;
 }
 
 std::string last_component(const std::string& path) {
@@ -231,7 +254,10 @@ Result<std::vector<RepairItem>> repair_intents(const std::string& state_dir, Eff
   for (const std::string& name : names) {
     std::string path = dir + "/" + name;
     if (ends_with(name, std::string(kSuffix) + std::string(kTmpSuffix))) {
-      // A writer that died before the rename never performed its step: nothing to undo.
+      // A writer that died before the rename never performed its step: nothing to undo. A live
+      // writer creates the file before it can lock it, so an unlocked one may still be in use:
+      // only a file whose writer (the pid in its name) is gone is removed.
+      if (writer_alive(name)) continue;
       int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
       if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(path.c_str());
       if (fd >= 0) ::close(fd);
@@ -245,6 +271,7 @@ Result<std::vector<RepairItem>> repair_intents(const std::string& state_dir, Eff
       continue;
     }
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT) continue;  // its writer completed it since the listing
     if (fd < 0) {
       item.error = errno_error(path, "cannot open");
       items.push_back(std::move(item));
@@ -257,6 +284,11 @@ Result<std::vector<RepairItem>> repair_intents(const std::string& state_dir, Eff
     } else if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       item.status = RepairItem::Status::Busy;
       item.error = plain(path, "held by a recovery still running");
+    } else if (!still_linked(fd, path)) {
+      // Its writer finished (removed it, holding the lock) between our open and our lock: the
+      // thing is on again, and this is not an intent any more.
+      ::close(fd);
+      continue;
     } else if (auto text = read_small(fd, path); !text) {
       item.error = text.error();
     } else if (auto parsed = parse_intent(*text); !parsed) {

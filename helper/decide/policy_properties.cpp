@@ -52,13 +52,18 @@ Result<TablePolicy> policy_from_properties(const Properties& props) {
     return bad(prop::kMaxResets,
                "'" + *get(prop::kMaxResets) + "' is not 0.." + std::to_string(kMaxResetsLimit));
   out.policy.max_resets = static_cast<unsigned>(*resets);
+  // Milliseconds, as many as a table may give (never wrapped into a negative duration).
+  const auto max_ms = static_cast<std::uint64_t>(kMaxDuration.count());
   auto window = number(*get(prop::kWindowMs));
-  if (!window || *window == 0)
-    return bad(prop::kWindowMs, "'" + *get(prop::kWindowMs) + "' is not a duration");
-  out.policy.window = Millis(*window);
+  if (!window || *window == 0 || *window > max_ms)
+    return bad(prop::kWindowMs,
+               "'" + *get(prop::kWindowMs) + "' is not a duration of 1.." + std::to_string(max_ms) + " ms");
+  out.policy.window = Millis(static_cast<Millis::rep>(*window));
   auto cooldown = number(*get(prop::kCooldownMs));
-  if (!cooldown) return bad(prop::kCooldownMs, "'" + *get(prop::kCooldownMs) + "' is not a duration");
-  out.policy.cooldown = Millis(*cooldown);
+  if (!cooldown || *cooldown > max_ms)
+    return bad(prop::kCooldownMs,
+               "'" + *get(prop::kCooldownMs) + "' is not a duration of 0.." + std::to_string(max_ms) + " ms");
+  out.policy.cooldown = Millis(static_cast<Millis::rep>(*cooldown));
   auto probe = probe_from_string(*get(prop::kProbe));
   if (!probe) return bad(prop::kProbe, "'" + *get(prop::kProbe) + "' is not a probe");
   out.policy.probe = *probe;

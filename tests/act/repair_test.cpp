@@ -5,9 +5,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "act/executor.hpp"
 #include "act/intent.hpp"
@@ -152,12 +157,67 @@ TEST(Repair, TakesOverWhatADeadRunLeft) {
   EXPECT_THAT(dir.files("intents"), IsEmpty());
 }
 
+/// The pid of a process that has ended (and been reaped).
+pid_t dead_pid() {
+  pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  ::waitpid(pid, nullptr, 0);
+  return pid;
+}
+
 TEST(Repair, RemovesTheTemporaryFileOfAWriterThatDiedBeforeRenaming) {
   TempDir dir;
-  put(dir, "authorized-1-0123456789abcdef.intent.tmp", "usbrecover-intent 1\n");
+  put(dir, "authorized-" + std::to_string(dead_pid()) + "-0123456789abcdef.intent.tmp",
+      "usbrecover-intent 1\n");
   FakeEffects fx;
   EXPECT_THAT(repair(dir, fx), IsEmpty());
   EXPECT_THAT(dir.files("intents"), IsEmpty());
+}
+
+// Regression (Handle.FiftyConcurrentHelpersDoOneRecovery failed now and then): a writer creates
+// its temporary file before it can lock it, so another helper's repair found it unlocked,
+// removed it, and the writer's rename failed. A live writer's file is left alone.
+TEST(Repair, LeavesTheTemporaryFileOfALiveWriterAlone) {
+  TempDir dir;
+  const std::string name = "authorized-" + std::to_string(::getpid()) + "-0123456789abcdef.intent.tmp";
+  put(dir, name, "usbrecover-intent 1\n");
+  FakeEffects fx;
+  EXPECT_THAT(repair(dir, fx), IsEmpty());
+  EXPECT_THAT(dir.files("intents"), ElementsAre(name));
+}
+
+// Regression: a writer removes its intent (holding the lock) once the thing is on again. A repair
+// that opened the file just before and locked it just after must see that it is gone, not undo
+// it again. Writers here never die, so repair must never perform anything, however the two
+// interleave.
+TEST(Repair, NeverPerformsAnIntentItsWriterHasCompleted) {
+  TempDir dir;
+  const std::string attr = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2/authorized";
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    IntentJournal journal(dir.path());
+    while (!stop) {
+      auto intent = journal.record(write_action(attr, "1"), "1-1.2 0665:5161");
+      if (!intent) continue;
+      ++written;
+      (void)intent->done();
+    }
+  });
+  FakeEffects fx;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  std::vector<std::string> wrong;
+  while (std::chrono::steady_clock::now() < until && wrong.empty()) {
+    auto items = repair_intents(dir.path(), fx, kRoots);
+    ASSERT_TRUE(items.ok()) << items.error().message();
+    for (const auto& it : *items)
+      if (it.status != Status_::Busy) wrong.push_back(it.file + ": " + it.undo + " " + it.error.message());
+  }
+  stop = true;
+  writer.join();
+  EXPECT_GT(written.load(), 20);
+  EXPECT_THAT(wrong, IsEmpty());
+  EXPECT_THAT(fx.log(), IsEmpty());
 }
 
 TEST(Repair, CreatesThePrivateStateDirectory) {

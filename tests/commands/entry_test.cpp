@@ -62,7 +62,26 @@ TEST(PolicyProperties, RefusesMissingOrMalformedProperties) {
   p = table_properties();
   p["USBRECOVER_WINDOW_MS"] = "-5";
   EXPECT_EQ(policy_from_properties(p).error().message(),
-            "udev property USBRECOVER_WINDOW_MS: '-5' is not a duration");
+            "udev property USBRECOVER_WINDOW_MS: '-5' is not a duration of 1..2592000000 ms");
+}
+
+// Regression: a value beyond what a table may hold is refused, never wrapped into a negative
+// duration (2^64-1 ms would be -1 ms, a window that never holds an attempt).
+TEST(PolicyProperties, OutOfRangeDurationsAreRefused) {
+  Properties p = table_properties();
+  p["USBRECOVER_WINDOW_MS"] = "18446744073709551615";
+  EXPECT_EQ(policy_from_properties(p).error().message(),
+            "udev property USBRECOVER_WINDOW_MS: '18446744073709551615' is not a duration of 1..2592000000 "
+            "ms");
+  p = table_properties();
+  p["USBRECOVER_COOLDOWN_MS"] = "2592000001";
+  EXPECT_EQ(policy_from_properties(p).error().message(),
+            "udev property USBRECOVER_COOLDOWN_MS: '2592000001' is not a duration of 0..2592000000 ms");
+  p["USBRECOVER_COOLDOWN_MS"] = "-1";
+  EXPECT_FALSE(policy_from_properties(p).ok());
+  p["USBRECOVER_COOLDOWN_MS"] = "2592000000";
+  ASSERT_TRUE(policy_from_properties(p).ok());
+  EXPECT_EQ(policy_from_properties(p)->policy.cooldown, kMaxDuration);
 }
 
 }  // namespace
