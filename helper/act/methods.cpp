@@ -242,7 +242,15 @@ std::vector<UsbDevice> collateral(const Snapshot& snap, Method method) {
   return out;
 }
 
+std::string blocked_by_authorization(const UsbDevice& d) {
+  return d.sysname + " is not authorized (authorized = 0): blocked by the USB authorization policy " +
+         "(USBGuard, authorized_default or an administrator), which usbrecover does not override";
+}
+
 Result<Plan> plan_method(const Snapshot& snap, Method method, const PlanOptions& opts) {
+  // Whoever set authorized to 0 decided the device is not to be used; every method would end
+  // with the device authorized and its drivers bound (authorize writes 1 itself).
+  if (!snap.device.authorized) return refused(blocked_by_authorization(snap.device));
   auto plan = plan_steps(snap, method, opts);
   if (!plan) return plan;
   plan->method = method;

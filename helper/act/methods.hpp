@@ -43,9 +43,14 @@ struct PlanOptions {
 };
 
 /// The steps of `method` for the snapshot's device. An Error when the method cannot apply:
-/// a root hub for `device`/`hub`, a hub that does not switch port power, no driver to rebind,
-/// no device node. Collateral is computed but not judged here: see refuse_collateral().
+/// a device that is not authorized (see blocked_by_authorization), a root hub for `device`/`hub`,
+/// a hub that does not switch port power, no driver to rebind, no device node. Collateral is computed but not
+/// judged here: see refuse_collateral().
 Result<Plan> plan_method(const Snapshot& snap, Method method, const PlanOptions& opts = {});
+
+/// Why a device whose `authorized` is 0 is left alone: "1-1.2 is not authorized (authorized = 0):
+/// blocked by the USB authorization policy (…), which usbrecover does not override".
+std::string blocked_by_authorization(const UsbDevice& d);
 
 /// The other devices `method` disturbs: the device's own descendants always; for `port-power`
 /// on a ganged hub the devices on the gang's other ports; for `hub` everything below the hub;

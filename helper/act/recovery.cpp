@@ -11,6 +11,20 @@ std::string device_label(const UsbDevice& d) {
   return d.sysname + " " + hex4(d.vendor) + ":" + hex4(d.product);
 }
 
+Status ProbeIntents::detaching(const UsbDevice& device, const std::string& interface,
+                               const std::string& driver) {
+  auto intent = journal_.record(write_action(sysfs_root_ + "/bus/usb/drivers/" + driver + "/bind", interface),
+                                device_label(device));
+  if (!intent) return intent.error();
+  intent_ = std::move(*intent);
+  return Ok{};
+}
+
+void ProbeIntents::attached() {
+  // The driver is back; an intent that cannot be removed only makes repair bind it again.
+  (void)intent_.done();
+}
+
 std::vector<std::string> repair_left_behind(const std::string& sysfs_root, const std::string& dev_root,
                                             const std::string& state_dir) {
   std::vector<std::string> lines;
@@ -31,8 +45,9 @@ RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader
                           const RecoveryRoots& roots, std::chrono::steady_clock::time_point deadline,
                           const StopCheck& stop) {
   RecoveryOutcome o;
+  o.events = udevd_running(roots.udev_control) ? EventSource::Udev : EventSource::Kernel;
   // Listen before acting, so the device's own events are never missed.
-  auto verifier = Verifier::listen();
+  auto verifier = Verifier::listen(o.events);
   if (!verifier) {
     o.error = verifier.error();
     return o;
@@ -54,8 +69,22 @@ RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader
     o.error = after.error();
     return o;
   }
+  if (!after->authorized) {
+    o.left_unauthorized = true;
+    o.error = Error{.context = {},
+                    .object = snap.device.sysname,
+                    .reason =
+                        "came back, left unauthorized by policy (authorized_default or a policy daemon); "
+                        "usbrecover does not authorize it",
+                    .errnum = 0};
+    return o;
+  }
   o.after = *after;
   return o;
+}
+
+std::string events_note(const RecoveryOutcome& o) {
+  return o.events == EventSource::Kernel ? "udevd is not running: verified on the kernel's uevents" : "";
 }
 
 }  // namespace usbrecover

@@ -3,6 +3,9 @@
 
 #include <libudev.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -46,15 +49,32 @@ std::optional<std::string> not_back_yet(const UsbDevice& before, const UsbDevice
   return std::nullopt;
 }
 
-Result<Verifier> Verifier::listen() {
+bool back_unauthorized(const UsbDevice& before, const UsbDevice& now, bool reenumerates) {
+  return !now.authorized && now.vendor == before.vendor && now.product == before.product &&
+         now.serial == before.serial && (!reenumerates || now.devnum != before.devnum);
+}
+
+bool udevd_running(const std::string& control) {
+  sockaddr_un addr{};
+  if (control.empty() || control.size() >= sizeof addr.sun_path) return false;
+  addr.sun_family = AF_UNIX;
+  control.copy(addr.sun_path, control.size());
+  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+Result<Verifier> Verifier::listen(EventSource source) {
   udev* u = udev_new();
   if (u == nullptr) return verify_error("udev", "cannot create a udev context", errno);
-  udev_monitor* m = udev_monitor_new_from_netlink(u, "udev");
+  udev_monitor* m = udev_monitor_new_from_netlink(u, source == EventSource::Udev ? "udev" : "kernel");
   if (m == nullptr) {
     udev_unref(u);
     return verify_error("udev", "cannot open a udev monitor", errno);
   }
-  Verifier v(u, m);
+  Verifier v(u, m, source);
   if (int r = udev_monitor_filter_add_match_subsystem_devtype(m, "usb", nullptr); r < 0) {
     return verify_error("udev", "cannot filter the udev monitor", -r);
   }
@@ -64,12 +84,15 @@ Result<Verifier> Verifier::listen() {
 }
 
 Verifier::Verifier(Verifier&& other) noexcept
-    : udev_(std::exchange(other.udev_, nullptr)), monitor_(std::exchange(other.monitor_, nullptr)) {}
+    : udev_(std::exchange(other.udev_, nullptr)),
+      monitor_(std::exchange(other.monitor_, nullptr)),
+      source_(other.source_) {}
 
 Verifier& Verifier::operator=(Verifier&& other) noexcept {
   if (this != &other) {
     std::swap(udev_, other.udev_);
     std::swap(monitor_, other.monitor_);
+    std::swap(source_, other.source_);
   }
   return *this;
 }
@@ -85,14 +108,29 @@ Result<UsbDevice> Verifier::wait(const UsbDevice& before, bool reenumerates,
   using Clock = std::chrono::steady_clock;
   // A re-enumerated device is ready only once udev has processed its "add"; that event's
   // arrival on this monitor is the proof, since udev forwards events only after its rules ran.
+  // (From the kernel's source the "add" only says the device exists; without udevd that is all
+  // there is to wait for.)
   bool announced = !reenumerates;
   std::string why = "no udev event yet";
+  // When a device that is back but unauthorized counts as left so; max(): not in that state.
+  Clock::time_point unauthorized_until = Clock::time_point::max();
   const int fd = udev_monitor_get_fd(monitor_);
   for (;;) {
     auto now = read(before.syspath);
+    auto wake = deadline;
     if (now) {
       auto reason = not_back_yet(before, *now, reenumerates);
       if (!reason && announced) return *now;
+      if (announced && back_unauthorized(before, *now, reenumerates)) {
+        // Back, but authorized_default (or a policy daemon that has not decided yet) keeps it
+        // unconfigured. Give a daemon its moment, then report it as it is.
+        if (unauthorized_until == Clock::time_point::max())
+          unauthorized_until = std::min(deadline, Clock::now() + kPolicyGrace);
+        if (Clock::now() >= unauthorized_until) return *now;
+        wake = unauthorized_until;
+      } else {
+        unauthorized_until = Clock::time_point::max();
+      }
       why = reason ? *reason : "udev has not announced " + before.sysname + " yet";
     } else {
       why = before.sysname + " is not there";
@@ -101,8 +139,11 @@ Result<UsbDevice> Verifier::wait(const UsbDevice& before, bool reenumerates,
       if (auto s = stop())
         return verify_error(before.sysname, *s + " while waiting for it to come back: " + why);
     }
-    auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
-    if (left.count() <= 0) return verify_error(before.sysname, "did not come back in time: " + why);
+    auto left = std::chrono::duration_cast<Millis>(wake - Clock::now());
+    if (left.count() <= 0) {
+      if (wake != deadline) continue;  // the grace ended: look once more, then report
+      return verify_error(before.sysname, "did not come back in time: " + why);
+    }
     pollfd p{fd, POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(std::min<Millis::rep>(left.count(), 60000)));
     if (r < 0 && errno != EINTR) return verify_error("udev", "poll failed", errno);

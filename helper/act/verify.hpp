@@ -4,7 +4,8 @@
 // After a method: is the *same* device back, healthy, and has udev finished with it? The answer
 // comes from udev's own events (not the kernel's, so rules have run and the node has its group
 // and mode), never from a fixed sleep. The Verifier listens from before the method runs, so no
-// event is missed.
+// event is missed. Where udevd does not run (an initramfs, a container, an mdev system) nobody
+// would ever send udev's events: the Verifier then listens to the kernel's uevents instead.
 
 #include <chrono>
 #include <functional>
@@ -25,14 +26,35 @@ namespace usbrecover {
 /// kernel driver bound to one again (usbfs claims belong to programs and are not counted).
 std::optional<std::string> not_back_yet(const UsbDevice& before, const UsbDevice& now, bool reenumerates);
 
+/// True when `now` is `before` back (same ids and serial, enumerated anew when the method
+/// re-enumerates) but not authorized: the bus's authorized_default (or a policy daemon) keeps it
+/// from being configured. Nobody writes `authorized` for it; see Verifier::wait.
+bool back_unauthorized(const UsbDevice& before, const UsbDevice& now, bool reenumerates);
+
+/// How long a device that came back unauthorized is given for a policy daemon (USBGuard) to
+/// authorize it before it counts as left unauthorized: such a daemon answers a new device's
+/// uevent in milliseconds.
+inline constexpr std::chrono::milliseconds kPolicyGrace{5000};
+
+/// Whether udevd runs: something accepts connections on its control socket `control`
+/// ("/run/udev/control"). Under systemd the socket unit holds it even while udevd is stopped,
+/// and starts udevd on demand, which is as good.
+bool udevd_running(const std::string& control);
+
+/// Whose events a Verifier waits for.
+enum class EventSource {
+  Udev,    ///< udevd's, sent once its rules have run (the normal case)
+  Kernel,  ///< the kernel's own uevents, where udevd does not run
+};
+
 /// Reads the device at a syspath as it is now (SnapshotReader::device in the command).
 using DeviceReader = std::function<Result<UsbDevice>(const std::string& syspath)>;
 
 /// A udev monitor for USB devices and interfaces, opened before a method runs.
 class Verifier {
  public:
-  /// Starts listening to udev's events (the "udev" source) of the usb subsystem.
-  static Result<Verifier> listen();
+  /// Starts listening to the usb subsystem's events from `source`.
+  static Result<Verifier> listen(EventSource source = EventSource::Udev);
   Verifier(Verifier&& other) noexcept;
   Verifier& operator=(Verifier&& other) noexcept;
   Verifier(const Verifier&) = delete;
@@ -40,16 +62,21 @@ class Verifier {
   ~Verifier();
 
   /// Waits until the device `before` is back (not_back_yet() says nothing), and, when
-  /// `reenumerates`, udev has announced it under its new number. Rechecks on every event; fails
-  /// with the last reason at `deadline` or when `stop` says so.
+  /// `reenumerates`, its new number has been announced. Rechecks on every event; fails with the
+  /// last reason at `deadline` or when `stop` says so. A device that is back but stays
+  /// unauthorized for kPolicyGrace (back_unauthorized()) is returned as it is, authorized false:
+  /// the caller reports it and writes nothing to `authorized`.
   Result<UsbDevice> wait(const UsbDevice& before, bool reenumerates,
                          std::chrono::steady_clock::time_point deadline, const DeviceReader& read,
                          const StopCheck& stop = {});
 
+  [[nodiscard]] EventSource source() const { return source_; }
+
  private:
-  Verifier(udev* u, udev_monitor* m) : udev_(u), monitor_(m) {}
+  Verifier(udev* u, udev_monitor* m, EventSource s) : udev_(u), monitor_(m), source_(s) {}
   udev* udev_ = nullptr;
   udev_monitor* monitor_ = nullptr;
+  EventSource source_ = EventSource::Udev;
 };
 
 }  // namespace usbrecover

@@ -2,8 +2,11 @@
 // `usbrecover explain SELECTOR [--trigger T] [--probe] [--json]`: the decision and its reasons,
 // acting on nothing.
 
+#include <cerrno>
 #include <ostream>
 
+#include "act/interrupt.hpp"
+#include "act/recovery.hpp"
 #include "commands/entry.hpp"
 #include "decide/state_store.hpp"
 #include "snapshot/probe.hpp"
@@ -53,7 +56,20 @@ int cmd_explain(const Args& args, Context& ctx) {
     history = History{};
   }
   ProbeResult probe{ProbeResult::State::Failed, "assumed: explain does not probe without --probe"};
-  if (o.probe) probe = run_probe(policy.probe, dc->snapshot.device);
+  if (!dc->snapshot.device.authorized) {
+    probe = ProbeResult{ProbeResult::State::NotConfigured, "not probed: not authorized"};
+  } else if (o.probe) {
+    // Probing talks to the device (the megatec probe even detaches its driver for a moment):
+    // guarded like handle's probe, and never beside a recovery of the same connector.
+    auto lock = store.lock(dc->key, false);
+    if (!lock) {
+      ctx.err << "usbrecover: explain: " << terminal_safe(lock.error().message()) << "; not probing\n";
+      return lock.error().errnum == EWOULDBLOCK ? kExitTempFail : kExitSoftware;
+    }
+    InterruptGuard guard;
+    ProbeIntents intents(ctx.sysfs_root, ctx.state_dir);
+    probe = run_probe(policy.probe, dc->snapshot.device, ProbeOptions{.journal = &intents});
+  }
   Trigger trigger = o.trigger.value_or(Trigger::Manual);
   Decision d = decide(PlannerInput{dc->snapshot, policy, *history, trigger, probe, epoch_now(),
                                    PlanOptions{.sysfs_root = ctx.sysfs_root}});

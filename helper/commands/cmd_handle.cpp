@@ -107,7 +107,7 @@ int cmd_handle(const Args& args, Context& ctx) {
   if (const int* rc = std::get_if<int>(&prepared)) return *rc;
   SnapshotReader& reader = std::get<PreparedDevice>(prepared).reader;
   DeviceContext* dc = &std::get<PreparedDevice>(prepared).context;
-  if (!dc->table) {
+  auto not_in_table = [&]() {
     info(Priority::Notice, nullptr,
          "handle: " + who(*dc) + " is not in the usbrecover table" +
              (dc->policy_error.empty()
@@ -115,16 +115,16 @@ int cmd_handle(const Args& args, Context& ctx) {
                   : ": " + dc->policy_error) +
              "; nothing to do");
     return kExitOk;
-  }
-  const Policy& policy = dc->table->policy;
+  };
+  if (!dc->table) return not_in_table();
   StateStore store(ctx.state_dir);
 
-  // One run per device at a time. `add` leaves the device to a run already under way (it is
-  // often that run's own re-enumeration); a service start waits for it.
+  // One run per connector at a time. `add` leaves the device to a run already under way (it is
+  // often that run's own re-enumeration); a service start waits for it, then decides on the
+  // device as it is now, not as it was before that run.
   std::optional<DeviceLock> lock;
   if (!o.dry_run) {
-    const std::string lock_key = port_lock_key(dc->snapshot.device.port_path);
-    auto l = trigger == Trigger::Add ? store.lock(lock_key, false) : lock_until(store, lock_key, deadline);
+    auto l = trigger == Trigger::Add ? store.lock(dc->key, false) : lock_until(store, dc->key, deadline);
     if (!l) {
       bool busy = l.error().errnum == EWOULDBLOCK;
       info(busy ? Priority::Info : Priority::Err, nullptr,
@@ -132,7 +132,16 @@ int cmd_handle(const Args& args, Context& ctx) {
       return busy ? (trigger == Trigger::Add ? kExitOk : kExitTempFail) : kExitSoftware;
     }
     lock = std::move(*l);
+    auto now = read_device_context(reader, dc->snapshot.device);
+    if (!now) {
+      const bool gone_ok = trigger == Trigger::Add;
+      info(gone_ok ? Priority::Info : Priority::Warning, nullptr, "handle: " + now.error().message());
+      return gone_ok ? kExitOk : kExitNotFound;
+    }
+    *dc = std::move(*now);
+    if (!dc->table) return not_in_table();
   }
+  const Policy& policy = dc->table->policy;
   auto loaded = store.load(dc->key);
   History history;
   if (loaded) {
@@ -165,8 +174,14 @@ int cmd_handle(const Args& args, Context& ctx) {
 
   // From the probe on, a signal only raises a flag: the megatec probe detaches the interface's
   // driver for its query and must attach it again, and a recovery must undo what it turned off.
+  // A driver the probe detaches is journaled as an intent first, for a run killed outright.
   InterruptGuard guard;
-  ProbeResult probe = run_probe(policy.probe, dc->snapshot.device);
+  ProbeIntents probe_intents(ctx.sysfs_root, ctx.state_dir);
+  const ProbeOptions probe_options{.journal = &probe_intents};
+  // A device its authorization policy blocks is not ours: not even probed (decide() says why).
+  ProbeResult probe = dc->snapshot.device.authorized
+                          ? run_probe(policy.probe, dc->snapshot.device, probe_options)
+                          : ProbeResult{ProbeResult::State::NotConfigured, "not probed: not authorized"};
   PlanOptions plan_options{.sysfs_root = ctx.sysfs_root};
   Decision d = decide(PlannerInput{dc->snapshot, policy, history, trigger, probe, epoch_now(), plan_options});
   std::string reasons;
@@ -210,7 +225,7 @@ int cmd_handle(const Args& args, Context& ctx) {
     if (Clock::now() >= deadline) return "timed out after " + format_duration(o.timeout);
     return std::nullopt;
   };
-  RecoveryRoots roots{ctx.sysfs_root, ctx.dev_root, ctx.state_dir};
+  RecoveryRoots roots{ctx.sysfs_root, ctx.dev_root, ctx.state_dir, ctx.udev_control};
   Snapshot snap = dc->snapshot;
   std::string tried;
   for (const Rung& rung : d.ladder) {
@@ -222,13 +237,15 @@ int cmd_handle(const Args& args, Context& ctx) {
     RecoveryOutcome out = carry_out(snap, *plan, reader, roots, deadline, stop);
     if (out.verified()) {
       UsbDevice after = *out.after;
-      ProbeResult again = run_probe(policy.probe, after);
+      ProbeResult again = run_probe(policy.probe, after, probe_options);
       attempt.recovered = again.state != ProbeResult::State::Failed;
       attempt.detail = attempt.recovered ? "verified" + (again.detail.empty() ? "" : ", " + again.detail)
                                          : "back but the probe failed: " + again.detail;
     } else {
       attempt.detail = out.error ? out.error->message() : "not back";
     }
+    if (std::string note = events_note(out); !note.empty() && plan->reenumerates)
+      attempt.detail += " (" + note + ")";
     history.attempts.push_back(attempt);
     record_metric(ctx.state_dir, dc->key, dc->snapshot.device.port_path,
                   hex4(dc->snapshot.device.vendor) + ":" + hex4(dc->snapshot.device.product), rung.method,
@@ -247,6 +264,16 @@ int cmd_handle(const Args& args, Context& ctx) {
     }
     if (auto s = store.save(dc->key, history); !s)
       info(Priority::Err, nullptr, "handle: " + s.error().message());
+    if (out.left_unauthorized) {
+      // The bus's policy keeps the device from being used: not ours to override, and no further
+      // method would change that.
+      info(Priority::Notice, message_id::kFailed,
+           who(*dc) + ": " + std::string(to_string(rung.method)) + ": " + attempt.detail +
+               "; no further method",
+           f);
+      if (!o.metrics.empty()) (void)write_metrics_textfile(ctx.state_dir, o.metrics);
+      return kExitOk;
+    }
     // Climb no further when something could not be turned back on (its intent is left for
     // repair), when asked to stop, or when the device is gone; otherwise plan the next rung on
     // the device as it is now (an earlier rung may have given it a new number).

@@ -130,6 +130,8 @@ struct Outcome {
   bool verified = false;
   std::optional<Error> error;
   Millis elapsed{0};
+  std::string events_note;  ///< set when udevd does not run and the kernel's uevents stood in
+  std::string events;       ///< whose events verification listened to: "udev" or "kernel"
 };
 
 void print_json(std::ostream& os, const Outcome& o, bool dry_run) {
@@ -146,6 +148,7 @@ void print_json(std::ostream& os, const Outcome& o, bool dry_run) {
   j.field("method", std::string(to_string(o.method))).field("dry_run", dry_run);
   j.field("ok", !o.error).field("verified", o.verified);
   j.field("elapsed_ms", static_cast<std::int64_t>(o.elapsed.count()));
+  if (!o.events.empty()) j.field("events", o.events);
   j.key("error");
   if (o.error) {
     j.value(o.error->message());
@@ -231,7 +234,10 @@ int cmd_reset(const Args& args, Context& ctx) {
   auto finish = [&](int rc) {
     o.elapsed = std::chrono::duration_cast<Millis>(Clock::now() - started);
     if (ra.json) print_json(ctx.out, o, ra.dry_run);
-    if (o.error) ctx.err << "usbrecover: " << o.error->within(label).message() << '\n';
+    if (o.error) {
+      ctx.err << "usbrecover: " << o.error->within(label).message()
+              << (o.events_note.empty() ? "" : " (" + o.events_note + ")") << '\n';
+    }
     return rc;
   };
 
@@ -257,8 +263,7 @@ int cmd_reset(const Args& args, Context& ctx) {
 
   // One recovery per device at a time: a run already under way (udev, a service) owns it.
   StateStore store(ctx.state_dir);
-  const UsbDevice& dev = snap->device;
-  auto lock = store.lock(port_lock_key(dev.port_path), false);
+  auto lock = store.lock(connector_key(*snap), false);
   if (!lock) {
     o.error = lock.error();
     return finish(lock.error().errnum == EWOULDBLOCK ? kExitTempFail : kExitSoftware);
@@ -273,9 +278,12 @@ int cmd_reset(const Args& args, Context& ctx) {
     if (Clock::now() >= deadline) return "timed out after " + format_duration(ra.timeout);
     return std::nullopt;
   };
-  RecoveryOutcome out = carry_out(*snap, *plan, *reader,
-                                  RecoveryRoots{ctx.sysfs_root, ctx.dev_root, ctx.state_dir}, deadline, stop);
+  RecoveryOutcome out =
+      carry_out(*snap, *plan, *reader,
+                RecoveryRoots{ctx.sysfs_root, ctx.dev_root, ctx.state_dir, ctx.udev_control}, deadline, stop);
   o.run = out.run;
+  o.events = out.events == EventSource::Udev ? "udev" : "kernel";
+  if (plan->reenumerates) o.events_note = events_note(out);
   if (!out.verified()) {
     o.error = out.error;
     bool ran = o.run.ok();
@@ -287,7 +295,8 @@ int cmd_reset(const Args& args, Context& ctx) {
   o.elapsed = std::chrono::duration_cast<Millis>(Clock::now() - started);
   if (!ra.json) {
     ctx.out << label << ": recovered with " << to_string(*ra.method) << " in " << o.elapsed.count()
-            << " ms, now " << busdev(*after) << '\n';
+            << " ms, now " << busdev(*after) << (o.events_note.empty() ? "" : " (" + o.events_note + ")")
+            << '\n';
   }
   return finish(kExitOk);
 }

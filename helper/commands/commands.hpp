@@ -32,6 +32,7 @@ struct Context {
   std::string dev_root = "/dev";
   std::string state_dir;  ///< defaults to USBRECOVER_STATE_DIR
   std::string mountinfo = "/proc/self/mountinfo";
+  std::string udev_control = "/run/udev/control";  ///< udevd's control socket: is udevd running?
 };
 
 using Args = std::vector<std::string>;

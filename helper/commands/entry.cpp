@@ -38,8 +38,7 @@ Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevic
   auto snap = reader.snapshot(device.syspath, scope_for(dc.table ? dc.table->policy : Policy{}));
   if (!snap) return snap.error();
   dc.snapshot = std::move(*snap);
-  const UsbDevice& d = dc.snapshot.device;
-  dc.key = device_key(d.port_path, d.vendor, d.product, d.serial);
+  dc.key = connector_key(dc.snapshot);
   return dc;
 }
 

@@ -27,7 +27,7 @@ struct DeviceContext {
   Snapshot snapshot;
   std::optional<TablePolicy> table;  ///< nullopt: the device is not in the table
   std::string policy_error;          ///< why the properties could not be read, if they exist
-  std::string key;                   ///< device_key() of the device
+  std::string key;                   ///< connector_key(): its lock, history and metrics
 };
 
 /// The snapshot scope a policy needs: the whole controller only when `controller` is on its

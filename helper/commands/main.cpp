@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
               "/sys",
               "/dev",
               state_dir && *state_dir ? state_dir : USBRECOVER_STATE_DIR,
-              "/proc/self/mountinfo"};
+              "/proc/self/mountinfo",
+              "/run/udev/control"};
   Args args(argv + 2, argv + argc);
   for (const auto& c : kCommands) {
     if (c.name == name) return c.run(args, ctx);

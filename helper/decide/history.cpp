@@ -122,22 +122,32 @@ Result<History> parse_history(std::string_view text) {
   return h;
 }
 
-std::string port_lock_key(const std::string& port_path) {
+std::string port_key(const std::string& port_path) {
   std::string key = "port-";
   for (char c : port_path) key += (c >= '0' && c <= '9') || c == '-' || c == '.' ? c : '_';
   return key;
 }
 
-std::string device_key(const std::string& port_path, std::uint16_t vendor, std::uint16_t product,
-                       const std::string& serial) {
-  // FNV-1a: stable across builds and machines, and short; not a security boundary.
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char c : serial) hash = (hash ^ c) * 0x100000001b3ULL;
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash));
-  std::string port;
-  for (char c : port_path) port += (c >= '0' && c <= '9') || c == '-' || c == '.' ? c : '_';
-  return port + "_" + hex4(vendor) + hex4(product) + "_" + buf;
+std::optional<std::string> port_path_of_port_dir(const std::string& port_syspath) {
+  const std::string name = port_syspath.substr(port_syspath.rfind('/') + 1);
+  const auto at = name.rfind("-port");
+  if (at == std::string::npos || at == 0) return std::nullopt;
+  const std::string hub = name.substr(0, at);
+  const std::string number = name.substr(at + 5);
+  auto digits = [](const std::string& s) {
+    return !s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (!digits(number)) return std::nullopt;
+  if (hub.starts_with("usb") && digits(hub.substr(3))) return hub.substr(3) + "-" + number;
+  return hub + "." + number;
+}
+
+std::string connector_key(const Snapshot& snapshot) {
+  std::string path = snapshot.device.port_path;
+  if (snapshot.port && snapshot.hub && snapshot.hub->superspeed && !snapshot.port->peer_syspath.empty()) {
+    if (auto usb2 = port_path_of_port_dir(snapshot.port->peer_syspath)) path = *usb2;
+  }
+  return port_key(path);
 }
 
 }  // namespace usbrecover

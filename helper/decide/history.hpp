@@ -5,12 +5,14 @@
 // Plain data plus a strict text form; history_store.hpp reads and writes the files.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "error.hpp"
 #include "policy.hpp"
+#include "snapshot/snapshot.hpp"
 
 namespace usbrecover {
 
@@ -60,13 +62,19 @@ std::string format_history(const History& h);
 /// Inverse of format_history(); an Error naming the line for anything else.
 Result<History> parse_history(std::string_view text);
 
-/// The key of a port's lock: one recovery at a time per physical port, whatever the device on it
-/// says about itself (a wedged bridge may come back without its serial, or with other ids).
-std::string port_lock_key(const std::string& port_path);
+/// "port-1-1.2": a port path as a file name (only digits, '-' and '.' kept, others '_').
+std::string port_key(const std::string& port_path);
 
-/// The key of a device in the state directory: port path, ids and a hash of the serial, so a
-/// different device plugged into the same port starts with a clean history.
-std::string device_key(const std::string& port_path, std::uint16_t vendor, std::uint16_t product,
-                       const std::string& serial);
+/// The port path of the device that sits on a hub port directory ("…/usb1-port2" -> "1-2",
+/// "…/1-1-port3" -> "1-1.3"); nullopt for a name that is not a port's.
+std::optional<std::string> port_path_of_port_dir(const std::string& port_syspath);
+
+/// The key of the physical connector a device is plugged into: port_key() of its port path, or,
+/// for the SuperSpeed half of a USB3 port, of the USB 2.0 half's (its `peer`), so a device that
+/// falls back to its USB 2.0 connection is the same connector. Locks, history and metrics are
+/// all keyed by it: one recovery at a time and one budget per connector, whatever the device on
+/// it says about itself (a wedged bridge may come back without its serial, with a new one each
+/// time, or with other ids).
+std::string connector_key(const Snapshot& snapshot);
 
 }  // namespace usbrecover

@@ -178,6 +178,14 @@ Decision decide(const PlannerInput& in) {
   }
 
   std::string why;
+  if (!in.snapshot.device.authorized) {
+    // Not ours to override: not probed, not recovered, whatever the trigger (plan_method refused
+    // every rung above with the same reason).
+    d.verdict = Decision::Verdict::Leave;
+    d.summary = "leave it: " + blocked_by_authorization(in.snapshot.device);
+    d.reasons.push_back(blocked_by_authorization(in.snapshot.device));
+    return d;
+  }
   if (!needs_recovery(in, why)) {
     d.verdict = Decision::Verdict::Leave;
     d.summary = "leave it: " + why;

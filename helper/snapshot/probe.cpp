@@ -196,24 +196,38 @@ class LibusbDevice {
 };
 
 // Interface 0 claimed for the exchange, its kernel driver (usbhid) detached first when one is
-// bound. release() undoes both in that order (the kernel binds no driver to a claimed
-// interface); the destructor does it on any path that did not.
+// bound, with the detach journaled before it happens. release() undoes both in that order (the
+// kernel binds no driver to a claimed interface); the destructor does it on any path that did not.
 class ClaimedInterface {
  public:
-  explicit ClaimedInterface(libusb_device_handle* handle) : handle_(handle) {}
+  ClaimedInterface(libusb_device_handle* handle, const UsbDevice& device, const Interface* intf,
+                   DetachJournal* journal)
+      : handle_(handle), device_(device), intf_(intf), journal_(journal) {}
   ~ClaimedInterface() { (void)release(); }
   ClaimedInterface(const ClaimedInterface&) = delete;
   ClaimedInterface& operator=(const ClaimedInterface&) = delete;
 
-  // 0, or the libusb error of the step that failed, named in `step`.
+  // 0, or the libusb error of the step that failed, named in `step`; kNotJournaled when a driver
+  // would have to be detached but that cannot be journaled (no journal, or its name unknown).
+  static constexpr int kNotJournaled = 1;
   int claim(std::string& step) {
     // 1: a kernel driver is bound. 0: none, or usbfs (another program; the claim says so).
     if (libusb_kernel_driver_active(handle_, 0) == 1) {
+      if (journal_ == nullptr || intf_ == nullptr || intf_->driver.empty()) {
+        step = "interface 0 has a kernel driver, and detaching it could not be journaled";
+        return kNotJournaled;
+      }
+      if (auto st = journal_->detaching(device_, intf_->sysname, intf_->driver); !st) {
+        step = "journaling the detach of " + intf_->driver + " failed: " + st.error().message();
+        return kNotJournaled;
+      }
+      journaled_ = true;
       const int r = libusb_detach_kernel_driver(handle_, 0);
       if (r == 0) {
         detached_ = true;
       } else if (r != LIBUSB_ERROR_NOT_FOUND) {  // NOT_FOUND: it went away meanwhile
         step = "detaching the kernel driver from interface 0";
+        (void)release();
         return r;
       }
     }
@@ -226,7 +240,7 @@ class ClaimedInterface {
     return 0;
   }
 
-  // Empty, or what could not be undone.
+  // Empty, or what could not be undone (its intent then stays for `usbrecover repair`).
   std::string release() {
     std::string error;
     if (claimed_) {
@@ -234,19 +248,29 @@ class ClaimedInterface {
       const int r = libusb_release_interface(handle_, 0);
       if (r < 0 && r != LIBUSB_ERROR_NO_DEVICE) error = "releasing interface 0 failed: " + libusb_text(r);
     }
+    bool reattached = true;
     if (detached_) {
       detached_ = false;
       const int r = libusb_attach_kernel_driver(handle_, 0);
       if (r < 0 && r != LIBUSB_ERROR_NO_DEVICE) {
+        reattached = false;
         if (!error.empty()) error += "; ";
         error += "re-attaching the kernel driver to interface 0 failed: " + libusb_text(r);
       }
+    }
+    if (journaled_ && reattached) {
+      journaled_ = false;
+      journal_->attached();
     }
     return error;
   }
 
  private:
   libusb_device_handle* handle_;
+  const UsbDevice& device_;
+  const Interface* intf_;
+  DetachJournal* journal_;
+  bool journaled_ = false;
   bool detached_ = false;
   bool claimed_ = false;
 };
@@ -319,9 +343,10 @@ ProbeResult probe_megatec(const UsbDevice& device, const ProbeOptions& options) 
   if (const int r = usb.wrap(fd.get()); r < 0) {
     return failed("libusb cannot use " + device.devnode + ": " + libusb_text(r));
   }
-  ClaimedInterface claimed(usb.get());
+  ClaimedInterface claimed(usb.get(), device, intf, options.journal);
   std::string step;
-  if (const int r = claimed.claim(step); r < 0) {
+  if (const int r = claimed.claim(step); r != 0) {
+    if (r == ClaimedInterface::kNotJournaled) return failed("not probed: " + step);
     // Claimed by another program since the snapshot was read: the same case as usbfs above.
     if (r == LIBUSB_ERROR_BUSY) return held_by_other_program();
     return failed(step + " failed: " + libusb_text(r));

@@ -241,7 +241,7 @@ TEST_F(LinuxEffectsTest, RepairRestoresWhatAnIntentRecords) {
   std::ofstream(state.path() + "/intents/b.intent") << "usbrecover-intent 1\ndevice x\nundo write /etc/x 1\n";
   std::ostringstream out;
   std::ostringstream err;
-  Context ctx{out, err, "/sys", "/dev", state.path(), "/proc/self/mountinfo"};
+  Context ctx{out, err, "/sys", "/dev", state.path(), "/proc/self/mountinfo", "/run/udev/control"};
   EXPECT_EQ(cmd_repair({}, ctx), kExitOk);
   EXPECT_EQ(out.str(), "restored: write " + attr + " 1 (1-1.2 0665:5161)\n");
   EXPECT_THAT(err.str(), HasSubstr("/etc/x 1: path is not below '/sys', ignoring\n"));
@@ -257,12 +257,40 @@ TEST_F(LinuxEffectsTest, RepairFailsWhenAnUndoFails) {
   usbfs_.fail("", UsbfsFake::kAnyRequest, ETIMEDOUT);
   std::ostringstream out;
   std::ostringstream err;
-  Context ctx{out, err, "/sys", "/dev", state.path(), "/proc/self/mountinfo"};
+  Context ctx{out, err, "/sys", "/dev", state.path(), "/proc/self/mountinfo", "/run/udev/control"};
   EXPECT_EQ(cmd_repair({}, ctx), kExitFailed);
   EXPECT_EQ(err.str(), "usbrecover: repair: port-power " + kHubNode + " 2 on (1-1.2 0665:5161): " + kHubNode +
                            ": port 2 power on failed: Connection timed out\n");
   EXPECT_THAT(state.files("intents"), ElementsAre("a.intent"));
   EXPECT_EQ(cmd_repair({"--bogus"}, ctx), kExitUsage);
+}
+
+// Regression (rebind): when a driver already has an interface through another one (cdc_acm binds
+// the data interface with the control one), the kernel answers the second bind with EBUSY,
+// EEXIST or ENODEV depending on the driver; judged by the errno, that left an intent on disk.
+// Whatever the failure, the interface's driver link decides.
+TEST(LinuxEffectsBind, AFailedBindOrUnbindIsJudgedByTheDriverLink) {
+  TempDir root;
+  const std::string sys = root.path() + "/sys";
+  const std::string drivers = sys + "/bus/usb/drivers";
+  const std::string devices = sys + "/bus/usb/devices";
+  std::filesystem::create_directories(drivers + "/cdc_acm/bind");    // a directory: every write fails
+  std::filesystem::create_directories(drivers + "/cdc_acm/unbind");  // (EISDIR), as a refusing kernel
+  std::filesystem::create_directories(drivers + "/usbhid/bind");
+  std::filesystem::create_directories(devices + "/1-1.2:1.1");
+  LinuxEffects fx(sys, root.path() + "/dev");
+
+  // Not bound at all: the bind really failed, and so did nothing for the unbind.
+  EXPECT_FALSE(fx.write_sysfs(drivers + "/cdc_acm/bind", "1-1.2:1.1").ok());
+  EXPECT_TRUE(fx.write_sysfs(drivers + "/cdc_acm/unbind", "1-1.2:1.1").ok());
+  // Bound to cdc_acm already: the bind is done, the unbind is not.
+  std::filesystem::create_directory_symlink("../../drivers/cdc_acm", devices + "/1-1.2:1.1/driver");
+  EXPECT_TRUE(fx.write_sysfs(drivers + "/cdc_acm/bind", "1-1.2:1.1").ok());
+  auto unbind = fx.write_sysfs(drivers + "/cdc_acm/unbind", "1-1.2:1.1");
+  ASSERT_FALSE(unbind.ok());
+  EXPECT_EQ(unbind.error().errnum, EISDIR);
+  // Bound to another driver: a bind of usbhid did not happen.
+  EXPECT_FALSE(fx.write_sysfs(drivers + "/usbhid/bind", "1-1.2:1.1").ok());
 }
 
 using Clock = std::chrono::steady_clock;

@@ -42,6 +42,20 @@ std::string refusal(const Snapshot& s, Method m) {
   return p.ok() ? "" : p.error().message();
 }
 
+// Regression (security): every method, `authorize` included, refuses a device whose authorized
+// is 0: the policy that set it is not ours to override.
+TEST(Methods, EveryMethodRefusesADeviceTheAuthorizationPolicyBlocked) {
+  Snapshot s = ups_snapshot();
+  s.device.authorized = false;
+  for (Method m : kAllMethods) {
+    EXPECT_EQ(refusal(s, m),
+              s.device.sysname +
+                  " is not authorized (authorized = 0): blocked by the USB authorization policy (USBGuard, "
+                  "authorized_default or an administrator), which usbrecover does not override")
+        << to_string(m);
+  }
+}
+
 TEST(Methods, DeviceResetsTheNodeAndDisturbsNobody) {
   Plan p = plan_ok(ups_snapshot(), Method::Device);
   EXPECT_THAT(lines(p), ElementsAre("reset /dev/bus/usb/001/004"));

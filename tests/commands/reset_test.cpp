@@ -17,6 +17,7 @@
 
 #include "act/verify.hpp"
 #include "commands/commands.hpp"
+#include "fake_udevd.hpp"
 #include "snapshot/snapshot_reader.hpp"
 #include "temp_dir.hpp"
 #include "usbfs_fake.hpp"
@@ -92,13 +93,14 @@ class ResetTest : public ::testing::Test {
   int run(std::vector<std::string> args) {
     out_.str("");
     err_.str("");
-    Context ctx{out_, err_, "/sys", "/dev", state_.path(), "/dev/null"};
+    Context ctx{out_, err_, "/sys", "/dev", state_.path(), "/dev/null", udevd_.path()};
     return cmd_reset(args, ctx);
   }
 
   UMockdevTestbed* tb_ = nullptr;
   UsbfsFake usbfs_;
   TempDir state_;
+  testing::FakeUdevd udevd_{state_.path() + "/udev-control"};
   std::ostringstream out_;
   std::ostringstream err_;
 };

@@ -12,14 +12,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "act/intent.hpp"
 #include "act/methods.hpp"
 #include "commands/commands.hpp"
+#include "commands/entry.hpp"
 #include "decide/history.hpp"
 #include "decide/state_store.hpp"
+#include "fake_udevd.hpp"
 #include "testbed.hpp"
 
 extern char** environ;
@@ -74,6 +77,8 @@ struct Bed {
     mountinfo = bed->write_mountinfo("98 22 8:17 / /media/stick rw - vfat /dev/sdb1 rw\n");
     char tmpl[] = "/tmp/usbrecover-entry.XXXXXX";
     state = ::mkdtemp(tmpl);
+    udevd = std::make_unique<testing::FakeUdevd>(state + "/udev-control");
+    udev_control = udevd->path();
   }
   ~Bed() { fs::remove_all(state); }
 
@@ -81,11 +86,11 @@ struct Bed {
   int run(int (*cmd)(const Args&, Context&), const Args& args) {
     out.str({});
     err.str({});
-    Context ctx{out, err, "/sys", "/dev", state, mountinfo};
+    Context ctx{out, err, "/sys", "/dev", state, mountinfo, udev_control};
     return cmd(args, ctx);
   }
 
-  std::string key() const { return device_key("1-1.1", 0x0665, 0x5161, ""); }
+  std::string key() const { return port_key("1-1.1"); }
   History history() const {
     auto h = StateStore(state).load(key());
     EXPECT_TRUE(h.ok());
@@ -99,6 +104,8 @@ struct Bed {
 
   std::unique_ptr<Testbed> bed;
   std::string hub, ups, stick, keyboard, mountinfo, state;
+  std::unique_ptr<testing::FakeUdevd> udevd;  ///< "udevd runs"; reset() it to say it does not
+  std::string udev_control;
   std::ostringstream out, err;
 };
 
@@ -220,7 +227,25 @@ TEST(Handle, NutInstanceFindsItsDeviceThroughUpsConf) {
   EXPECT_THAT(b.err.str(), HasSubstr("nothing to do: driver snmp-ups does not talk USB"));
   EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "nosuch", "--ups-conf", conf}),
             kExitData);
-  EXPECT_THAT(b.err.str(), HasSubstr("[nosuch]: no such section in ups.conf"));
+  EXPECT_THAT(b.err.str(), HasSubstr(conf + ": no section [nosuch]"));
+}
+
+// Regression: the drop-in passed %I ("my/ups" for the unit nut-driver@my-ups) and the section was
+// never found. With %i, a section is found by its name or by NUT's MD5_ name for it, and a line
+// NUT 2.8.0 accepts elsewhere in the file (an unquoted description of several words) is read as
+// NUT reads it rather than failing every instance.
+TEST(Handle, EveryNutInstanceNameFindsItsSection) {
+  Bed b;
+  std::string conf = b.state + "/ups.conf";
+  std::ofstream(conf) << "maxretry = 3\n[other]\n  driver = usbhid-ups\n  desc = Server room UPS\n"
+                         "[my-ups]\n  driver = nutdrv_qx\n  port = auto\n  vendorid = 0665\n"
+                         "[ups@rack]\n  driver = nutdrv_qx\n  port = auto\n  productid = 5161\n";
+  for (const char* instance : {"my-ups", "MD5_f5ac67eca91a7e5569135c4f74a324d3"}) {
+    ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", instance, "--ups-conf", conf}),
+              kExitOk)
+        << instance << ": " << b.err.str();
+    EXPECT_THAT(b.err.str(), HasSubstr("'1-1.1' (0665:5161): leave it")) << instance;
+  }
 }
 
 /// A tty `name` (device number `majmin`) below `parent`, with /sys/class/tty/<name>, and its node:
@@ -296,11 +321,15 @@ TEST(Handle, RefusesCollateralAndSaysSo) {
 }
 
 /// Plays the kernel for a port power cycle: once the port's `disable` has read 1 and then 0, the
-/// device comes back under device number 9 and udev announces it (unless `comes_back` is false).
+/// device comes back under device number 9 and udev announces it (unless `comes_back` is false),
+/// with `authorized` as the bus's authorized_default leaves it; a policy daemon may authorize it
+/// `authorized_by_policy_after` later.
 class PortPowerKernel {
  public:
-  PortPowerKernel(Bed& b, bool comes_back) : b_(b) {
-    thread_ = std::thread([this, comes_back] {
+  PortPowerKernel(Bed& b, bool comes_back, std::string authorized = "1",
+                  std::optional<std::chrono::milliseconds> authorized_by_policy_after = std::nullopt)
+      : b_(b) {
+    thread_ = std::thread([this, comes_back, authorized, authorized_by_policy_after] {
       const std::string disable = Testbed::port_dir(b_.hub, 1) + "/disable";
       bool was_off = false;
       while (!stop_) {
@@ -312,8 +341,14 @@ class PortPowerKernel {
           cycled_ = true;
           if (comes_back) {
             b_.bed->set_attribute(b_.ups, "devnum", "9");
+            b_.bed->set_attribute(b_.ups, "authorized", authorized);
             umockdev_testbed_set_property(b_.bed->native(), b_.ups.c_str(), "DEVNUM", "009");
             umockdev_testbed_uevent(b_.bed->native(), b_.ups.c_str(), "add");
+            if (authorized_by_policy_after) {
+              std::this_thread::sleep_for(*authorized_by_policy_after);
+              b_.bed->set_attribute(b_.ups, "authorized", "1");
+              umockdev_testbed_uevent(b_.bed->native(), b_.ups.c_str(), "change");
+            }
           }
           return;
         }
@@ -396,6 +431,168 @@ TEST(Handle, FirstPutsBackWhatADeadRunLeftOff) {
   in >> v;
   EXPECT_EQ(v, "0");
   EXPECT_TRUE(fs::is_empty(b.state + "/intents"));
+}
+
+std::string authorized(Bed& b) {
+  std::ifstream in(b.bed->root_dir() + b.ups + "/authorized");
+  std::string v;
+  in >> v;
+  return v;
+}
+
+void set_property(Bed& b, const std::string& key, const std::string& value) {
+  umockdev_testbed_set_property(b.bed->native(), b.ups.c_str(), key.c_str(), value.c_str());
+}
+
+// Regression (security): a device whose authorized is 0 matched the table by its ids, failed its
+// probe (it has no configuration), and the ladder reached `authorize`, which wrote 1: a device
+// spoofing a table id got its drivers bound. Now it is not probed, not recovered and not reset,
+// whatever the trigger.
+TEST(Handle, NeverTouchesADeviceTheAuthorizationPolicyBlocked) {
+  Bed b("device,rebind,authorize", "0");
+  set_property(b, "USBRECOVER_PROBE", "open");
+  b.bed->set_attribute(b.ups, "authorized", "0");
+  b.record_failed_service_run();
+  const std::string blocked =
+      "'1-1.1' (0665:5161): leave it: 1-1.1 is not authorized (authorized = 0): blocked by the USB "
+      "authorization policy (USBGuard, authorized_default or an administrator), which usbrecover does not "
+      "override";
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "add", "--syspath", b.ups}), kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr(blocked));
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"}), kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr(blocked));
+  EXPECT_EQ(b.run(cmd_explain, {"0665:5161", "--probe"}), kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("probe: not-configured (not probed: not authorized)"));
+  EXPECT_THAT(b.out.str(), HasSubstr("leave it: 1-1.1 is not authorized (authorized = 0)"));
+  for (Method m : kAllMethods) {
+    EXPECT_EQ(b.run(cmd_reset, {"1-1.1", "--method", std::string(to_string(m)), "--allow-collateral"}),
+              kExitRefused)
+        << to_string(m);
+    EXPECT_THAT(b.err.str(), HasSubstr("blocked by the USB authorization policy")) << to_string(m);
+  }
+  EXPECT_TRUE(b.bed->usbfs().calls(b.bed->devnode(b.ups)).empty()) << "not even probed";
+  EXPECT_EQ(authorized(b), "0");
+  EXPECT_TRUE(b.history().attempts.empty());
+}
+
+// Only a deauthorization usbrecover recorded itself (the intent of a run that died in the middle
+// of `authorize`) is undone.
+TEST(Handle, UndoesOnlyTheDeauthorizationItRecordedItself) {
+  Bed b("device", "0");
+  b.bed->set_attribute(b.ups, "authorized", "0");
+  {
+    auto intent = IntentJournal(b.state).record(write_action(b.ups + "/authorized", "1"), "1-1.1 0665:5161");
+    ASSERT_TRUE(intent.ok()) << intent.error().message();
+  }  // the run dies
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "add", "--syspath", b.ups}), kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr("restored what an earlier run left off: 1-1.1 0665:5161: write " +
+                                     b.ups + "/authorized 1"));
+  EXPECT_EQ(authorized(b), "1");
+  EXPECT_THAT(b.err.str(), HasSubstr("leave it: no probe is configured"));
+}
+
+// A device that comes back from a re-enumeration unauthorized (authorized_default=0 on its bus)
+// is reported so: nothing is written to `authorized`, and no further method (here `authorize`,
+// which would write it) is tried.
+TEST(Handle, ADeviceThatComesBackUnauthorizedIsLeftSoAndNothingClimbsFurther) {
+  Bed b("port-power,authorize", "0");
+  b.record_failed_service_run();
+  int rc;
+  {
+    PortPowerKernel kernel(b, true, "0");
+    rc = b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"});
+    EXPECT_TRUE(kernel.cycled());
+  }
+  EXPECT_EQ(rc, kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("'1-1.1' (0665:5161): port-power: 1-1.1: came back, left unauthorized by "
+                        "policy (authorized_default or a policy daemon); usbrecover does not "
+                        "authorize it; no further method"));
+  EXPECT_EQ(authorized(b), "0");
+  auto h = b.history();
+  ASSERT_EQ(h.attempts.size(), 1u);
+  EXPECT_EQ(h.attempts[0].method, Method::PortPower);
+  EXPECT_FALSE(h.attempts[0].recovered);
+}
+
+TEST(Reset, ADeviceThatComesBackUnauthorizedIsNotVerified) {
+  Bed b;
+  int rc;
+  {
+    PortPowerKernel kernel(b, true, "0");
+    rc = b.run(cmd_reset, {"1-1.1", "--method", "port-power", "--timeout", "20s"});
+  }
+  EXPECT_EQ(rc, kExitFailed);
+  EXPECT_THAT(b.err.str(), HasSubstr("1-1.1: came back, left unauthorized by policy"));
+  EXPECT_EQ(authorized(b), "0");
+}
+
+// A policy daemon (USBGuard) that authorizes the device moments after it came back: verified.
+TEST(Reset, ADeviceAPolicyDaemonAuthorizesMomentsLaterIsVerified) {
+  Bed b;
+  int rc;
+  {
+    PortPowerKernel kernel(b, true, "0", std::chrono::milliseconds(300));
+    rc = b.run(cmd_reset, {"1-1.1", "--method", "port-power", "--timeout", "20s"});
+  }
+  EXPECT_EQ(rc, kExitOk) << b.err.str();
+  EXPECT_EQ(authorized(b), "1");
+}
+
+// Regression: a service start that waited for another run's recovery decided on the snapshot it
+// had taken before waiting (the old device number, its old node). It takes the snapshot and
+// probes only once it holds the connector's lock.
+TEST(Handle, ServiceStartDecidesOnTheDeviceAsItIsOnceItHoldsTheLock) {
+  Bed b("device", "0");
+  set_property(b, "USBRECOVER_PROBE", "open");
+  const std::string old_node = b.bed->devnode(b.ups);
+  auto held = StateStore(b.state).lock(port_key("1-1.1"), false);
+  ASSERT_TRUE(held.ok()) << held.error().message();
+  std::optional<DeviceLock> other_run(std::move(*held));
+  int rc = -1;
+  std::thread start([&] { rc = b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Meanwhile the other run re-enumerated the device: number 9, a new node that answers.
+  const std::string new_node = "/dev/bus/usb/001/009";
+  ASSERT_TRUE(b.bed->usbfs().attach(b.bed->native(), new_node).ok());
+  b.bed->usbfs().on_control(new_node, {0x80, 0, std::nullopt, std::nullopt}, {{0, 0}, 0});
+  b.bed->set_attribute(b.ups, "devnum", "9");
+  set_property(b, "DEVNUM", "009");
+  set_property(b, "DEVNAME", new_node);
+  other_run.reset();
+  start.join();
+  EXPECT_EQ(rc, kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("leave it: the probe answered (GET_STATUS answered)"));
+  EXPECT_TRUE(b.bed->usbfs().calls(old_node).empty()) << "the old node was probed";
+  EXPECT_FALSE(b.bed->usbfs().calls(new_node).empty());
+}
+
+// Regression (one budget per physical device): the history was keyed by port, ids and serial, so
+// a bridge that came back with a new serial each time got a fresh history, and a fresh budget,
+// every time. It is the connector's now.
+TEST(Handle, OneBudgetPerConnectorWhateverSerialTheDeviceComesBackWith) {
+  Bed b("device", "0");
+  ::setenv("SERVICE_RESULT", "exit-code", 1);
+  b.bed->set_attribute(b.ups, "serial", "SN0");
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-stop", "--unit", "ups.service", "--match", "0665:5161"}),
+            kExitOk);
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"}), kExitOk)
+      << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("recovered with device"));
+  ASSERT_EQ(b.history().attempts.size(), 1u) << "recorded for the connector";
+
+  // Two more recoveries in the window, as if made under other serials: the budget is spent.
+  History h = b.history();
+  h.attempts.push_back({epoch_now() - 1000, Method::Device, true, "verified"});
+  h.attempts.push_back({epoch_now() - 500, Method::Device, true, "verified"});
+  ASSERT_TRUE(StateStore(b.state).save(b.key(), h).ok());
+  b.bed->set_attribute(b.ups, "serial", "SN1");
+  ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-stop", "--unit", "ups.service", "--match", "0665:5161"}),
+            kExitOk);
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"}), kExitRefused);
+  EXPECT_THAT(b.err.str(), HasSubstr("refuse: 3 recoveries in the last 1h (max_resets = 3)"));
+  ::unsetenv("SERVICE_RESULT");
+  EXPECT_EQ(b.history().attempts.size(), 3u);
 }
 
 TEST(Handle, FiftyConcurrentHelpersDoOneRecovery) {

@@ -36,15 +36,45 @@ TEST(History, RejectsCorruptOrForeignFiles) {
             "line 2: malformed streak");
 }
 
-TEST(History, DeviceKeysSeparateDevicesAndStayFileNames) {
-  auto a = device_key("1-1.2", 0x0665, 0x5161, "A1");
-  EXPECT_EQ(a, device_key("1-1.2", 0x0665, 0x5161, "A1"));
-  EXPECT_NE(a, device_key("1-1.2", 0x0665, 0x5161, "A2"));
-  EXPECT_NE(a, device_key("1-1.3", 0x0665, 0x5161, "A1"));
-  EXPECT_EQ(a.find('/'), std::string::npos);
-  EXPECT_TRUE(a.starts_with("1-1.2_06655161_"));
-  // Only digits, '-' and '.' of the port path survive, and a suffix always follows.
-  EXPECT_EQ(device_key("../x/y", 1, 2, ""), ".._____00010002_cbf29ce484222325");
+TEST(History, PortKeysStayFileNames) {
+  EXPECT_EQ(port_key("1-1.2"), "port-1-1.2");
+  // Only digits, '-' and '.' of the port path survive.
+  EXPECT_EQ(port_key("../x/y"), "port-..____");
+}
+
+TEST(History, PortDirectoriesNameThePortPathOfTheirDevice) {
+  EXPECT_EQ(port_path_of_port_dir("/sys/devices/pci0000:00/0000:00:14.0/usb1/1-0:1.0/usb1-port2"), "1-2");
+  EXPECT_EQ(port_path_of_port_dir("/sys/devices/.../usb2/2-1/2-1:1.0/2-1-port4"), "2-1.4");
+  EXPECT_EQ(port_path_of_port_dir("1-1.3-port1"), "1-1.3.1");
+  EXPECT_EQ(port_path_of_port_dir("/sys/devices/.../1-1:1.0"), std::nullopt);
+  EXPECT_EQ(port_path_of_port_dir("/x/-port1"), std::nullopt);
+  EXPECT_EQ(port_path_of_port_dir("/x/1-1-portx"), std::nullopt);
+}
+
+// Regression (one budget per physical device): the SuperSpeed half of a USB3 connector and its
+// USB 2.0 half are one connector, so a device that falls back to USB 2.0 keeps its budget.
+TEST(History, ConnectorKeyIsTheUsb2HalfOfAUsb3Port) {
+  Snapshot ss;
+  ss.device.port_path = "2-1.4";
+  ss.hub = Hub{};
+  ss.hub->superspeed = true;
+  ss.port = Port{};
+  ss.port->peer_syspath = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port4";
+  EXPECT_EQ(connector_key(ss), "port-1-1.4");
+
+  Snapshot usb2 = ss;
+  usb2.device.port_path = "1-1.4";
+  usb2.hub->superspeed = false;
+  usb2.port->peer_syspath = "/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/2-1-port4";
+  EXPECT_EQ(connector_key(usb2), "port-1-1.4");
+
+  Snapshot plain;
+  plain.device.port_path = "3-2";
+  EXPECT_EQ(connector_key(plain), "port-3-2");
+  // Whatever the device says about itself does not enter the key.
+  plain.device.serial = "new serial";
+  plain.device.vendor = 0x1234;
+  EXPECT_EQ(connector_key(plain), "port-3-2");
 }
 
 }  // namespace

@@ -50,6 +50,30 @@ TEST(Planner, LeavesAHealthyDeviceAlone) {
   EXPECT_EQ(d.ladder.size(), Policy{}.methods.size()) << "explain still shows the whole ladder";
 }
 
+// Regression (security): a device whose authorized is 0 (USBGuard, authorized_default=0, an
+// admin) was probed, found unresponsive and "recovered" up to `authorize`, which wrote 1 and
+// bound its drivers. Whatever the trigger and the history, it is left alone, and no method of
+// the ladder is even planned.
+TEST(Planner, NeverTouchesADeviceTheAuthorizationPolicyBlocked) {
+  Snapshot s = ups_alone_on_hub();
+  s.device.authorized = false;
+  History h;
+  h.services.push_back({kNow - kMinute, "nut-driver@ups.service", true, "exit-code", "exited", "1"});
+  for (Trigger t : {Trigger::Manual, Trigger::Add, Trigger::ServiceStart, Trigger::ServiceStop}) {
+    auto d = decide_for(s, Policy{}, h, t, failed_probe());
+    EXPECT_EQ(d.verdict, Decision::Verdict::Leave) << to_string(t);
+    EXPECT_EQ(d.summary,
+              "leave it: 1-1.2 is not authorized (authorized = 0): blocked by the USB authorization policy "
+              "(USBGuard, authorized_default or an administrator), which usbrecover does not override")
+        << to_string(t);
+    EXPECT_TRUE(tried(d).empty()) << to_string(t);
+    for (const auto& r : d.ladder) {
+      EXPECT_THAT(r.why, HasSubstr("blocked by the USB authorization policy")) << to_string(r.method);
+      EXPECT_TRUE(r.plan.steps.empty()) << to_string(r.method);
+    }
+  }
+}
+
 TEST(Planner, LeavesADeviceWithoutProbeOnAdd) {
   auto d = decide_for(ups_alone_on_hub(), Policy{}, {}, Trigger::Add, {});
   EXPECT_EQ(d.verdict, Decision::Verdict::Leave);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,27 @@ const DeviceSpec kCypress{0x0665, 0x5161, "INNO TECH", "USB to Serial",    "",
                           "1.5",  "1.00", 0,           {kBridgeInterface}, {}};
 const DeviceSpec kIppon{
     0x06da, 0x0003, "Phoenixtec", "USB to Serial", "", "1.5", "1.10", 0, {kBridgeInterface}, {}};
+
+/// Records what a probe journals, with how many device events had happened at that moment.
+class RecordingJournal final : public DetachJournal {
+ public:
+  explicit RecordingJournal(const SimulatedUps*& ups, const std::string*& node) : ups_(ups), node_(node) {}
+  Status detaching(const UsbDevice& device, const std::string& interface,
+                   const std::string& driver) override {
+    entries.push_back("detaching " + device.sysname + " " + interface + " " + driver + " after " +
+                      std::to_string(ups_->events(*node_).size()) + " events");
+    return fail_with ? Status(*fail_with) : Status(Ok{});
+  }
+  void attached() override {
+    entries.push_back("attached after " + std::to_string(ups_->events(*node_).size()) + " events");
+  }
+  std::vector<std::string> entries;
+  std::optional<Error> fail_with;
+
+ private:
+  const SimulatedUps*& ups_;
+  const std::string*& node_;
+};
 
 class ProbeTest : public ::testing::Test {
  protected:
@@ -75,8 +97,14 @@ class ProbeTest : public ::testing::Test {
   }
 
   ProbeResult probe(Probe kind, const UsbDevice& d, std::chrono::milliseconds timeout = 2000ms) {
-    return run_probe(kind, d, ProbeOptions{timeout});
+    journal_ups_ = ups_.get();
+    journal_node_ = &d.devnode;
+    return run_probe(kind, d, ProbeOptions{timeout, &journal_});
   }
+
+  const SimulatedUps* journal_ups_ = nullptr;
+  const std::string* journal_node_ = nullptr;
+  RecordingJournal journal_{journal_ups_, journal_node_};
 
   std::vector<UpsEvent> events_of(const std::string& node, Kind kind) const {
     std::vector<UpsEvent> out;
@@ -434,6 +462,41 @@ TEST_F(ProbeTest, MegatecWithoutAKernelDriverDetachesNothing) {
   EXPECT_TRUE(events_of(cypress_node_, Kind::Connect).empty());
   EXPECT_EQ(events_of(cypress_node_, Kind::Release).size(), 1u);
   EXPECT_EQ(ups_->driver(cypress_node_), "");
+}
+
+// Regression (a SIGKILL mid-probe left usbhid detached): the detach is journaled before it
+// happens, and the journal hears once the driver is back; a journal that cannot record stops the
+// probe before it detaches anything.
+TEST_F(ProbeTest, MegatecJournalsTheDetachBeforeItAndClearsItOnceReattached) {
+  ups_->add(*bed_, cypress_node_, cypress_model());
+  const ProbeResult r = probe(Probe::MegatecQ1, device_from(cypress_, kCypress));
+  EXPECT_EQ(r.state, State::Healthy) << r.detail;
+  const long disconnect = first(cypress_node_, Kind::Disconnect);
+  const long connect = last(cypress_node_, Kind::Connect);
+  ASSERT_GE(disconnect, 0);
+  ASSERT_GT(connect, disconnect);
+  ASSERT_EQ(journal_.entries.size(), 2u);
+  EXPECT_EQ(journal_.entries[0],
+            "detaching 1-1 1-1:1.0 usbhid after " + std::to_string(disconnect) + " events");
+  EXPECT_EQ(journal_.entries[1], "attached after " + std::to_string(connect + 1) + " events");
+  expect_put_back(cypress_node_);
+}
+
+TEST_F(ProbeTest, MegatecDoesNotDetachWhatItCannotJournal) {
+  ups_->add(*bed_, cypress_node_, cypress_model());
+  journal_.fail_with = Error{"", "/run/usbrecover/intents", "cannot create intent", ENOSPC};
+  ProbeResult r = probe(Probe::MegatecQ1, device_from(cypress_, kCypress));
+  EXPECT_EQ(r.state, State::Failed);
+  EXPECT_EQ(r.detail,
+            "not probed: journaling the detach of usbhid failed: /run/usbrecover/intents: cannot create "
+            "intent: No space left on device");
+  // Without a journal at all, the same.
+  r = run_probe(Probe::MegatecQ1, device_from(cypress_, kCypress));
+  EXPECT_EQ(r.state, State::Failed);
+  EXPECT_EQ(r.detail, "not probed: interface 0 has a kernel driver, and detaching it could not be journaled");
+  EXPECT_TRUE(events_of(cypress_node_, Kind::Disconnect).empty());
+  EXPECT_TRUE(events_of(cypress_node_, Kind::Claim).empty());
+  EXPECT_EQ(ups_->driver(cypress_node_), "usbhid");
 }
 
 TEST_F(ProbeTest, MegatecOpenFailureIsReported) {
