@@ -201,7 +201,8 @@ int cmd_reset(const Args& args, Context& ctx) {
     ctx.err << "usbrecover: reset: " << sel.error().message() << '\n';
     return kExitUsage;
   }
-  auto reader = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo});
+  auto reader = SnapshotReader::open(
+      ReaderOptions{.dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps});
   if (!reader) {
     ctx.err << "usbrecover: reset: " << reader.error().message() << '\n';
     return kExitSoftware;

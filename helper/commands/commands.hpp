@@ -33,6 +33,7 @@ struct Context {
   std::string state_dir;  ///< defaults to USBRECOVER_STATE_DIR
   std::string mountinfo = "/proc/self/mountinfo";
   std::string udev_control = "/run/udev/control";  ///< udevd's control socket: is udevd running?
+  std::string swaps = "/proc/swaps";               ///< active swap areas, counted as mounts
 };
 
 using Args = std::vector<std::string>;

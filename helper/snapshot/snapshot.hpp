@@ -14,6 +14,9 @@
 
 namespace usbrecover {
 
+/// How an active swap area on a device is listed among its mounts, as lsblk shows it.
+inline constexpr const char* kSwapMount = "[SWAP]";
+
 /// How a hub switches port power (wHubCharacteristics bits 1:0 of its hub descriptor).
 enum class PowerSwitching { Unknown, Ganged, PerPort, None };
 std::string_view to_string(PowerSwitching s);
@@ -58,9 +61,11 @@ struct UsbDevice {
   bool is_root_hub = false;  ///< sysname "usbN"
   std::string driver;        ///< device driver ("usb"), empty when unbound
   std::vector<Interface> interfaces;
-  std::vector<std::string> mounts;  ///< mount points of filesystems on block devices below it
-  std::string table_name;           ///< USBRECOVER_NAME: the table entry udev matched, empty if none
-  std::string table_source;         ///< USBRECOVER_SOURCE: where that entry is ("devices.toml:12")
+  /// Mount points of filesystems on block devices below it (btrfs by member device), and
+  /// kSwapMount for an active swap area on one.
+  std::vector<std::string> mounts;
+  std::string table_name;    ///< USBRECOVER_NAME: the table entry udev matched, empty if none
+  std::string table_source;  ///< USBRECOVER_SOURCE: where that entry is ("devices.toml:12")
 };
 
 /// The hub port a device is plugged into ("…/1-1:1.0/1-1-port2").

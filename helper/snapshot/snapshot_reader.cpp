@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <span>
 
@@ -122,6 +123,13 @@ void interfaces_from_descriptors(UsbDevice& d, const DescriptorSet& set, unsigne
     i.endpoints = intf.endpoints;
     d.interfaces.push_back(std::move(i));
   }
+}
+
+/// The kernel's name of a block device node ("/dev/sdb1" -> "sdb1"; a /dev/mapper link resolves
+/// to its dm-N), as it appears in sysfs.
+std::string kernel_name(const std::string& node) {
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(node.c_str(), nullptr), &std::free);
+  return sysfs::basename(real ? std::string(real.get()) : node);
 }
 
 struct BlockDevice {
@@ -267,18 +275,42 @@ std::vector<BlockDevice> SnapshotReader::Impl::enumerate_block(udev_device* scop
 void SnapshotReader::Impl::attach_mounts(std::vector<UsbDevice*> devices,
                                          const std::vector<BlockDevice>& blocks) const {
   if (blocks.empty()) return;
-  auto text = sysfs::read_file(options.mountinfo, 4 * 1024 * 1024);
-  if (!text) return;  // no mountinfo (a container without /proc): nothing known to be mounted
-  const MountTable table = parse_mountinfo(*text);
+  // No mountinfo or swaps (a container without /proc): nothing known to be in use.
+  const auto text = sysfs::read_file(options.mountinfo, 4 * 1024 * 1024);
+  const MountTable table = text ? parse_mountinfo(*text) : MountTable{};
+
+  // A btrfs filesystem has an anonymous device number: it is on the disk it was mounted from and
+  // on every other member device of the same filesystem.
+  std::vector<std::pair<std::vector<std::string>, std::string>> btrfs;  // member names, mount point
+  for (const auto& m : text ? parse_btrfs_mounts(*text) : std::vector<BtrfsMount>{}) {
+    const std::string name = kernel_name(m.source);
+    for (const auto& fsid : sysfs::list_dir(options.btrfs_root)) {
+      const std::string members = options.btrfs_root + "/" + fsid + "/devices";
+      if (!exists(members + "/" + name)) continue;
+      btrfs.emplace_back(sysfs::list_dir(members), m.mount_point);
+      break;
+    }
+  }
+  std::vector<std::string> swaps;
+  if (auto t = sysfs::read_file(options.swaps, 1024 * 1024)) {
+    for (const auto& dev : parse_swaps(*t)) swaps.push_back(kernel_name(dev));
+  }
+
   for (UsbDevice* d : devices) {
     d->mounts.clear();
+    auto add = [d](const std::string& m) {
+      if (std::find(d->mounts.begin(), d->mounts.end(), m) == d->mounts.end()) d->mounts.push_back(m);
+    };
     for (const auto& b : blocks) {
       if (!below(b.syspath, d->syspath)) continue;
-      const auto it = table.find({b.major, b.minor});
-      if (it == table.end()) continue;
-      for (const auto& m : it->second) {
-        if (std::find(d->mounts.begin(), d->mounts.end(), m) == d->mounts.end()) d->mounts.push_back(m);
+      if (const auto it = table.find({b.major, b.minor}); it != table.end()) {
+        for (const auto& m : it->second) add(m);
       }
+      const std::string name = sysfs::basename(b.syspath);
+      for (const auto& [members, mount_point] : btrfs) {
+        if (std::find(members.begin(), members.end(), name) != members.end()) add(mount_point);
+      }
+      if (std::find(swaps.begin(), swaps.end(), name) != swaps.end()) add(kSwapMount);
     }
   }
 }

@@ -21,6 +21,8 @@ namespace usbrecover {
 struct ReaderOptions {
   std::string dev_root = "/dev";  ///< prefix that replaces "/dev" in devnodes
   std::string mountinfo = "/proc/self/mountinfo";
+  std::string swaps = "/proc/swaps";                ///< active swap areas
+  std::string btrfs_root = "/sys/fs/btrfs";         ///< each btrfs filesystem's member devices
   std::chrono::milliseconds control_timeout{1000};  ///< for the hub descriptor request
 };
 
