@@ -255,7 +255,24 @@ Result<Plan> plan_method(const Snapshot& snap, Method method, const PlanOptions&
   if (!plan) return plan;
   plan->method = method;
   plan->collateral = collateral(snap, method);
+  plan->port_users = port_users(snap);
   return plan;
+}
+
+std::vector<std::string> port_users(const Snapshot& snap) {
+  std::size_t ttys = 0;
+  for (const Interface& i : snap.device.interfaces) ttys += i.ttys.size();
+  std::vector<std::string> out;
+  if (ttys < 2) return out;
+  for (const Interface& i : snap.device.interfaces) {
+    for (const TtyPort& t : i.ttys) {
+      if (t.name == snap.own_tty || t.users.empty()) continue;
+      std::string users;
+      for (const auto& u : t.users) users += (users.empty() ? "" : "; ") + u;
+      out.push_back(t.name + " of " + snap.device.sysname + " (" + terminal_safe(users) + ")");
+    }
+  }
+  return out;
 }
 
 std::string describe_device(const UsbDevice& d) {
@@ -271,13 +288,14 @@ std::string describe_device(const UsbDevice& d) {
 }
 
 Status refuse_collateral(const Plan& plan, bool allow_collateral) {
-  if (plan.collateral.empty() || allow_collateral) return Ok{};
+  if ((plan.collateral.empty() && plan.port_users.empty()) || allow_collateral) return Ok{};
   std::string names;
   bool mounted = false;
   for (const UsbDevice& d : plan.collateral) {
     names += (names.empty() ? "" : ", ") + describe_device(d);
     mounted = mounted || !d.mounts.empty();
   }
+  for (const auto& u : plan.port_users) names += (names.empty() ? "" : ", ") + u;
   std::string reason = "method " + std::string(to_string(plan.method)) + " would also disturb " + names;
   if (mounted) reason += "; a mounted filesystem may lose data";
   reason += " (use --allow-collateral to accept)";

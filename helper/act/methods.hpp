@@ -33,6 +33,9 @@ struct Plan {
   std::vector<Step> steps;
   /// Every other device the steps disturb (each with its mounts), in snapshot order.
   std::vector<UsbDevice> collateral;
+  /// The other ports of a multi-port serial device that someone uses, as describe_tty() words
+  /// them: every method drops every tty of the device.
+  std::vector<std::string> port_users;
   /// True when the device comes back with a new device number (it is enumerated anew).
   bool reenumerates = false;
 };
@@ -60,8 +63,12 @@ std::vector<UsbDevice> collateral(const Snapshot& snap, Method method);
 /// "1-1.3 (0781:5567 SanDisk Cruzer, mounted on /media/usb)": how a disturbed device is named.
 std::string describe_device(const UsbDevice& d);
 
+/// The ttys of the device that are used and are not `own_tty`, when it has more than one tty:
+/// "ttyUSB1 of 1-1.2 (nutdrv_qx (pid 812); NUT instance [ups2])".
+std::vector<std::string> port_users(const Snapshot& snap);
+
 /// Ok when the plan disturbs nobody else or `allow_collateral`; otherwise an Error naming every
-/// device it would disturb, mounted filesystems called out.
+/// device it would disturb, mounted filesystems called out, and every other port in use.
 Status refuse_collateral(const Plan& plan, bool allow_collateral);
 
 }  // namespace usbrecover

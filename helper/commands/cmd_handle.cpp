@@ -132,7 +132,7 @@ int cmd_handle(const Args& args, Context& ctx) {
       return busy ? (trigger == Trigger::Add ? kExitOk : kExitTempFail) : kExitSoftware;
     }
     lock = std::move(*l);
-    auto now = read_device_context(reader, dc->snapshot.device);
+    auto now = read_device_context(reader, dc->snapshot.device, dc->snapshot.own_tty, o.target.ups_conf);
     if (!now) {
       const bool gone_ok = trigger == Trigger::Add;
       info(gone_ok ? Priority::Info : Priority::Warning, nullptr, "handle: " + now.error().message());

@@ -165,6 +165,11 @@ void print_json(std::ostream& os, const Outcome& o, bool dry_run) {
     for (const UsbDevice& d : o.plan->collateral) device_json(j, d);
   }
   j.end_array();
+  j.key("port_users").begin_array();
+  if (o.plan != nullptr) {
+    for (const auto& u : o.plan->port_users) j.value(u);
+  }
+  j.end_array();
   actions_json(j, "performed", o.run.performed);
   actions_json(j, "left_off", o.run.left_off);
   j.end_object();
@@ -172,12 +177,13 @@ void print_json(std::ostream& os, const Outcome& o, bool dry_run) {
 
 void print_plan(std::ostream& os, const Plan& plan) {
   for (const Step& s : plan.steps) os << "  " << to_string(s.action) << '\n';
-  if (plan.collateral.empty()) {
+  if (plan.collateral.empty() && plan.port_users.empty()) {
     os << "disturbs no other device\n";
     return;
   }
   os << "would also disturb:\n";
   for (const UsbDevice& d : plan.collateral) os << "  " << describe_device(d) << '\n';
+  for (const auto& u : plan.port_users) os << "  " << u << '\n';
 }
 
 }  // namespace
@@ -201,8 +207,8 @@ int cmd_reset(const Args& args, Context& ctx) {
     ctx.err << "usbrecover: reset: " << sel.error().message() << '\n';
     return kExitUsage;
   }
-  auto reader = SnapshotReader::open(
-      ReaderOptions{.dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps});
+  auto reader = SnapshotReader::open(ReaderOptions{
+      .dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps, .proc_root = ctx.proc_root});
   if (!reader) {
     ctx.err << "usbrecover: reset: " << reader.error().message() << '\n';
     return kExitSoftware;
@@ -228,6 +234,7 @@ int cmd_reset(const Args& args, Context& ctx) {
     ctx.err << "usbrecover: " << snap.error().within(label).message() << '\n';
     return kExitNotFound;
   }
+  add_nut_port_users(*snap, kDefaultUpsConf);
 
   Outcome o;
   o.before = &snap->device;

@@ -34,6 +34,7 @@ struct Context {
   std::string mountinfo = "/proc/self/mountinfo";
   std::string udev_control = "/run/udev/control";  ///< udevd's control socket: is udevd running?
   std::string swaps = "/proc/swaps";               ///< active swap areas, counted as mounts
+  std::string proc_root = "/proc";                 ///< who holds a multi-port adapter's ttys open
 };
 
 using Args = std::vector<std::string>;

@@ -23,7 +23,8 @@ SnapshotScope scope_for(const Policy& policy) {
   return controller ? SnapshotScope::Controller : SnapshotScope::Hub;
 }
 
-Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device) {
+Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device,
+                                          const std::string& own_tty, const std::string& ups_conf) {
   DeviceContext dc;
   auto props = udev_properties(device.syspath);
   if (!props) return props.error();
@@ -38,14 +39,16 @@ Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevic
   auto snap = reader.snapshot(device.syspath, scope_for(dc.table ? dc.table->policy : Policy{}));
   if (!snap) return snap.error();
   dc.snapshot = std::move(*snap);
+  dc.snapshot.own_tty = own_tty;
+  add_nut_port_users(dc.snapshot, ups_conf);
   dc.key = connector_key(dc.snapshot);
   return dc;
 }
 
 std::variant<PreparedDevice, int> prepare_device(const EntryOptions& o, const Context& ctx, bool gone_is_ok,
                                                  const EntryReport& report) {
-  auto reader = SnapshotReader::open(
-      ReaderOptions{.dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps});
+  auto reader = SnapshotReader::open(ReaderOptions{
+      .dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps, .proc_root = ctx.proc_root});
   if (!reader) {
     report(Priority::Err, reader.error().message());
     return kExitSoftware;
@@ -69,7 +72,7 @@ std::variant<PreparedDevice, int> prepare_device(const EntryOptions& o, const Co
       report(Priority::Err, "refusing to guess: " + target->why);
       return kExitRefused;
   }
-  auto dc = read_device_context(*reader, target->device);
+  auto dc = read_device_context(*reader, target->device, target->tty, o.target.ups_conf);
   if (!dc) {
     report(Priority::Warning, dc.error().message());
     return kExitNotFound;
@@ -203,6 +206,7 @@ void decision_json(std::ostream& os, const DeviceContext& dc, const Policy& poli
     j.end_array();
     j.key("collateral").begin_array();
     for (const auto& c : r.plan.collateral) j.value(describe_device(c));
+    for (const auto& u : r.plan.port_users) j.value(u);
     j.end_array();
     j.end_object();
   }

@@ -34,8 +34,11 @@ struct DeviceContext {
 /// ladder.
 SnapshotScope scope_for(const Policy& policy);
 
-/// Reads the snapshot and policy of `device`.
-Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device);
+/// Reads the snapshot and policy of `device`. `own_tty` is the tty it was asked for by (a serial
+/// NUT instance's port), whose users are not collateral; the NUT instances on its other ports
+/// are read from `ups_conf` (add_nut_port_users).
+Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device,
+                                          const std::string& own_tty, const std::string& ups_conf);
 
 /// Parses the options `handle` and `explain` share. Returns the unknown or malformed argument
 /// as an error message ("unknown argument '--x'"), empty when all is well.

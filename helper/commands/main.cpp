@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
               state_dir && *state_dir ? state_dir : USBRECOVER_STATE_DIR,
               "/proc/self/mountinfo",
               "/run/udev/control",
-              "/proc/swaps"};
+              "/proc/swaps",
+              "/proc"};
   Args args(argv + 2, argv + argc);
   for (const auto& c : kCommands) {
     if (c.name == name) return c.run(args, ctx);

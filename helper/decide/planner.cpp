@@ -163,15 +163,22 @@ Decision decide(const PlannerInput& in) {
     } else if (auto refused = refuse_collateral(*plan, p.allow_collateral); !refused) {
       std::string names;
       for (const auto& c : plan->collateral) names += (names.empty() ? "" : ", ") + describe_device(c);
+      for (const auto& u : plan->port_users) names += (names.empty() ? "" : ", ") + u;
       r.why = "would also disturb " + names + "; the policy does not allow collateral";
       if (std::any_of(plan->collateral.begin(), plan->collateral.end(),
                       [](const UsbDevice& c) { return !c.mounts.empty(); }))
         r.why += " (a mounted filesystem may lose data)";
     } else {
       r.usable = true;
-      r.why = plan->collateral.empty() ? "disturbs no other device"
-                                       : "disturbs " + std::to_string(plan->collateral.size()) +
-                                             " other device(s); the policy allows collateral";
+      const std::size_t devices = plan->collateral.size();
+      const std::size_t ports = plan->port_users.size();
+      if (devices == 0 && ports == 0) {
+        r.why = "disturbs no other device";
+      } else {
+        r.why = "disturbs " + std::to_string(devices) + " other device(s)" +
+                (ports ? " and " + std::to_string(ports) + " port(s) in use" : "") +
+                "; the policy allows collateral";
+      }
       r.plan = std::move(*plan);
     }
     d.ladder.push_back(std::move(r));

@@ -29,6 +29,12 @@ struct Endpoint {
   std::uint8_t interval = 0;          ///< bInterval
 };
 
+/// A tty a device provides (a port of a USB-serial adapter, a modem's ACM port) and who uses it.
+struct TtyPort {
+  std::string name;                ///< "ttyUSB1"
+  std::vector<std::string> users;  ///< "nutdrv_qx (pid 812)", "NUT instance [ups2]"
+};
+
 /// One interface of a device ("1-1.2:1.0").
 struct Interface {
   std::string sysname;      ///< "1-1.2:1.0"
@@ -38,6 +44,7 @@ struct Interface {
   std::uint8_t protocol = 0;
   std::string driver;               ///< bound driver name, empty when unbound
   std::vector<Endpoint> endpoints;  ///< from the active configuration's descriptors
+  std::vector<TtyPort> ttys;        ///< the ttys on it; their users only in a snapshot (see below)
 };
 
 /// A USB device as sysfs shows it (also used for hubs and for the neighbours of a device).
@@ -113,6 +120,10 @@ struct Snapshot {
   /// `controller` method then refuses, since its collateral would be unknown.
   bool controller_devices_read = true;
   Controller controller;
+  /// The tty the device was asked for by (the port of a serial NUT instance), empty otherwise. On
+  /// a device with several ttys (FT2232, CP2105), every method drops all of them: the users of
+  /// the others are collateral (their users are read only when there are several).
+  std::string own_tty;
 };
 
 /// The port path of a device from its sysfs name: "1-1.2" stays, a root hub "usb1" becomes "1-0".

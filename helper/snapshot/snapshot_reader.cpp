@@ -132,6 +132,24 @@ std::string kernel_name(const std::string& node) {
   return sysfs::basename(real ? std::string(real.get()) : node);
 }
 
+bool tty_name(const std::string& n) {
+  return n.size() > 3 && n.starts_with("tty") && n.back() >= '0' && n.back() <= '9';
+}
+
+// The ttys below an interface: "ttyUSB0" for a USB-serial port, "tty/ttyACM0" for ACM.
+std::vector<TtyPort> ttys_of(const std::string& interface_dir) {
+  std::vector<TtyPort> out;
+  for (const auto& n : sysfs::list_dir(interface_dir)) {
+    if (tty_name(n)) out.push_back({n, {}});
+    if (n == "tty") {
+      for (const auto& t : sysfs::list_dir(interface_dir + "/tty"))
+        if (tty_name(t)) out.push_back({t, {}});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const TtyPort& a, const TtyPort& b) { return a.name < b.name; });
+  return out;
+}
+
 struct BlockDevice {
   std::string syspath;
   unsigned major = 0;
@@ -157,7 +175,30 @@ struct SnapshotReader::Impl {
   void add_holders(const std::string& block, const std::string& owner, std::vector<BlockDevice>& out,
                    int depth) const;
   void attach_mounts(std::vector<UsbDevice*> devices, const std::vector<BlockDevice>& blocks) const;
+  /// Fills in who holds each tty of `d` open, from /proc (what this process may see of it).
+  void attach_tty_users(UsbDevice& d) const;
 };
+
+void SnapshotReader::Impl::attach_tty_users(UsbDevice& d) const {
+  std::vector<TtyPort*> ttys;
+  for (auto& i : d.interfaces)
+    for (auto& t : i.ttys) ttys.push_back(&t);
+  for (const auto& pid : sysfs::list_dir(options.proc_root)) {
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string dir = options.proc_root + "/" + pid;
+    std::string comm;
+    for (const auto& fd : sysfs::list_dir(dir + "/fd")) {
+      auto target = sysfs::read_link(dir + "/fd/" + fd);
+      if (!target || !target->starts_with("/dev/")) continue;
+      for (TtyPort* t : ttys) {
+        if (sysfs::basename(*target) != t->name) continue;
+        if (comm.empty()) comm = sysfs::read_attr(dir + "/comm").value_or("?");
+        std::string user = comm + " (pid " + pid + ")";
+        if (std::find(t->users.begin(), t->users.end(), user) == t->users.end()) t->users.push_back(user);
+      }
+    }
+  }
+}
 
 UsbDevice SnapshotReader::Impl::read(udev_device* d) const {
   UsbDevice u;
@@ -214,6 +255,7 @@ void SnapshotReader::Impl::read_interfaces(udev_device* d, UsbDevice& u) const {
         if (desc.number == i.number && desc.alternate == alt) i.endpoints = desc.endpoints;
       }
     }
+    i.ttys = ttys_of(u.syspath + "/" + name);
     u.interfaces.push_back(std::move(i));
   }
   if (u.interfaces.empty() && descriptors) interfaces_from_descriptors(u, *descriptors, active);
@@ -450,6 +492,10 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
   if (!is_usb_device(d.get())) return Error{"", syspath, "not a USB device", 0};
   Snapshot s;
   s.device = impl_->read(d.get());
+  // A reset of a multi-port serial adapter drops every one of its ttys: who uses them matters.
+  std::size_t ttys = 0;
+  for (const auto& i : s.device.interfaces) ttys += i.ttys.size();
+  if (ttys >= 2) impl_->attach_tty_users(s.device);
 
   std::string own_port_subtree;   // devices powered through the same port as this one
   std::string peer_port_subtree;  // the USB3/USB2 peer of that port

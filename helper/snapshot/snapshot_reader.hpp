@@ -23,6 +23,7 @@ struct ReaderOptions {
   std::string mountinfo = "/proc/self/mountinfo";
   std::string swaps = "/proc/swaps";                ///< active swap areas
   std::string btrfs_root = "/sys/fs/btrfs";         ///< each btrfs filesystem's member devices
+  std::string proc_root = "/proc";                  ///< who holds a multi-port adapter's ttys open
   std::chrono::milliseconds control_timeout{1000};  ///< for the hub descriptor request
 };
 

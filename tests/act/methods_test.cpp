@@ -56,6 +56,26 @@ TEST(Methods, EveryMethodRefusesADeviceTheAuthorizationPolicyBlocked) {
   }
 }
 
+TEST(Methods, EveryMethodDisturbsTheOtherPortsOfAMultiPortAdapter) {
+  Snapshot s = ups_snapshot();
+  s.device.interfaces.resize(2);
+  s.device.interfaces[0].ttys = {{"ttyUSB0", {"nutdrv_qx (pid 7)"}}};
+  s.device.interfaces[1].ttys = {{"ttyUSB1", {"minicom (pid 9)", "NUT instance [b]"}}};
+  s.own_tty = "ttyUSB0";
+  for (Method m : {Method::Device, Method::Authorize}) {
+    Plan p = plan_ok(s, m);
+    EXPECT_THAT(p.port_users, ElementsAre("ttyUSB1 of 1-1.2 (minicom (pid 9); NUT instance [b])"))
+        << to_string(m);
+    EXPECT_THAT(refuse_collateral(p, false).error().reason,
+                HasSubstr("would also disturb ttyUSB1 of 1-1.2 (minicom (pid 9); NUT instance [b])"));
+    EXPECT_TRUE(refuse_collateral(p, true).ok());
+  }
+  // A single port is the device's own: its user is the service being recovered.
+  s.device.interfaces.resize(1);
+  s.own_tty.clear();
+  EXPECT_THAT(plan_ok(s, Method::Device).port_users, IsEmpty());
+}
+
 TEST(Methods, DeviceResetsTheNodeAndDisturbsNobody) {
   Plan p = plan_ok(ups_snapshot(), Method::Device);
   EXPECT_THAT(lines(p), ElementsAre("reset /dev/bus/usb/001/004"));

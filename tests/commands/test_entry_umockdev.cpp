@@ -86,7 +86,7 @@ struct Bed {
   int run(int (*cmd)(const Args&, Context&), const Args& args) {
     out.str({});
     err.str({});
-    Context ctx{out, err, "/sys", "/dev", state, mountinfo, udev_control, "/dev/null"};
+    Context ctx{out, err, "/sys", "/dev", state, mountinfo, udev_control, "/dev/null", proc_root};
     return cmd(args, ctx);
   }
 
@@ -106,6 +106,7 @@ struct Bed {
   std::string hub, ups, stick, keyboard, mountinfo, state;
   std::unique_ptr<testing::FakeUdevd> udevd;  ///< "udevd runs"; reset() it to say it does not
   std::string udev_control;
+  std::string proc_root = "/proc";
   std::ostringstream out, err;
 };
 
@@ -311,6 +312,57 @@ TEST(Handle, SerialNutInstanceSaysWhenItsPortIsMissingOrNotOnUsb) {
   ASSERT_EQ(b.handle("onboard"), kExitOk) << b.err.str();
   EXPECT_EQ(b.err.str(),
             "usbrecover: handle: nothing to do: port /dev/ttyS0 of NUT instance [onboard] is not on USB\n");
+}
+
+// Regression (multi-port serial adapters): an FT2232 is one USB device with two ttys, and every
+// method drops both. The users of the port the run was not asked for (another NUT instance, a
+// process that holds it open) are collateral, named, and refused without allow_collateral.
+TEST(Handle, AResetOfAMultiPortAdapterNamesTheOtherPortsUsers) {
+  Bed b;
+  auto props = table_props("device", "0");
+  const std::string dual =
+      b.bed->add_device(b.hub, 3,
+                        {0x0403,
+                         0x6010,
+                         "FTDI",
+                         "Dual RS232-HS",
+                         "FT2X",
+                         "480",
+                         "2.00",
+                         0,
+                         {{0, 0xff, 0xff, 0xff, "ftdi_sio", {}}, {1, 0xff, 0xff, 0xff, "ftdi_sio", {}}},
+                         props});
+  add_tty(*b.bed, Testbed::interface_path(dual, 0), "ttyUSB0", "188:0");
+  add_tty(*b.bed, Testbed::interface_path(dual, 1), "ttyUSB1", "188:1");
+  const std::string conf = b.state + "/ups.conf";
+  std::ofstream(conf) << "[ups1]\n  driver = nutdrv_qx\n  port = /dev/ttyUSB0\n"
+                      << "[ups2]\n  driver = blazer_ser\n  port = /dev/ttyUSB1\n";
+  // ups2's driver runs and holds its port open.
+  b.proc_root = b.state + "/proc";
+  fs::create_directories(b.proc_root + "/4242/fd");
+  std::ofstream(b.proc_root + "/4242/comm") << "blazer_ser\n";
+  fs::create_symlink("/dev/ttyUSB1", b.proc_root + "/4242/fd/5");
+  fs::create_directories(b.proc_root + "/4243/fd");  // a process with nothing of ours open
+  std::ofstream(b.proc_root + "/4243/comm") << "bash\n";
+  fs::create_symlink("/dev/pts/0", b.proc_root + "/4243/fd/0");
+
+  History h;
+  h.services.push_back({epoch_now() - 1000, "nut-driver@ups1.service", true, "exit-code", "exited", "1"});
+  ASSERT_TRUE(StateStore(b.state).save(port_key("1-1.3"), h).ok());
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "ups1", "--ups-conf", conf}),
+            kExitRefused)
+      << b.err.str();
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("device: would also disturb ttyUSB1 of 1-1.3 (blazer_ser (pid 4242); NUT "
+                        "instance [ups2]); the policy does not allow collateral"));
+  EXPECT_THAT(b.err.str(), ::testing::Not(HasSubstr("ttyUSB0 of")));
+  EXPECT_TRUE(b.history().attempts.empty());
+
+  // Asked for the device itself, not one of its ports: both ports' users count.
+  ASSERT_EQ(b.run(cmd_explain, {"--syspath", dual, "--ups-conf", conf}), kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(),
+              HasSubstr("skip device: would also disturb ttyUSB0 of 1-1.3 (NUT instance [ups1]), "
+                        "ttyUSB1 of 1-1.3 (blazer_ser (pid 4242); NUT instance [ups2])"));
 }
 
 TEST(Handle, RefusesCollateralAndSaysSo) {

@@ -27,7 +27,7 @@ inline Snapshot ups_behind_hub() {
   s.device = usb_device("1-1.2", 0x0665, 0x5161, 4);
   s.device.manufacturer = "INNO TECH";
   s.device.product_name = "USB to Serial";
-  s.device.interfaces = {Interface{"1-1.2:1.0", 0, 3, 0, 0, "usbhid", {}}};
+  s.device.interfaces = {Interface{"1-1.2:1.0", 0, 3, 0, 0, "usbhid", {}, {}}};
 
   Hub hub;
   hub.device = usb_device("1-1", 0x05e3, 0x0608, 2);

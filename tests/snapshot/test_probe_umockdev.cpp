@@ -73,8 +73,14 @@ class ProbeTest : public ::testing::Test {
     d.vendor = spec.vendor;
     d.product = spec.product;
     for (const auto& i : spec.interfaces) {
-      d.interfaces.push_back({d.sysname + ":1." + std::to_string(i.number), i.number, i.cls, i.subclass,
-                              i.protocol, i.driver, i.endpoints});
+      d.interfaces.push_back({d.sysname + ":1." + std::to_string(i.number),
+                              i.number,
+                              i.cls,
+                              i.subclass,
+                              i.protocol,
+                              i.driver,
+                              i.endpoints,
+                              {}});
     }
     return d;
   }
