@@ -8,6 +8,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,10 +36,19 @@ bool log_repeat(unsigned n);
 /// The note appended to the tenth identical failure.
 inline constexpr const char* kRepeatNote = " (repeated failures are now logged every 100th time)";
 
+/// The journal's native protocol: a datagram of fields, "KEY=value\n" each, or for a value with a
+/// line break "KEY\n", its size as 64-bit little-endian, the value, "\n".
+void append_journal_field(std::string& out, std::string_view key, std::string_view value);
+/// The datagram for one line: MESSAGE ("usbrecover: …"), PRIORITY, SYSLOG_IDENTIFIER,
+/// MESSAGE_ID when set, then the line's own fields.
+std::string journal_entry(const LogLine& line);
+
 class Logger {
  public:
-  /// `journal`: send to the journal (when built with libsystemd) instead of `err`.
-  Logger(std::ostream& err, bool journal) : err_(err), journal_(journal) {}
+  /// `journal`: send to the journal (its socket, `journal_socket`) instead of `err`; a line the
+  /// journal does not take goes to `err`.
+  Logger(std::ostream& err, bool journal, std::string journal_socket = "/run/systemd/journal/socket")
+      : err_(err), journal_(journal), journal_socket_(std::move(journal_socket)) {}
   /// True when stderr is the journal's stream (systemd sets JOURNAL_STREAM).
   static bool stderr_is_journal();
 
@@ -47,6 +57,7 @@ class Logger {
  private:
   std::ostream& err_;
   bool journal_;
+  std::string journal_socket_;
 };
 
 }  // namespace usbrecover
