@@ -69,6 +69,14 @@ struct Policy {
   Millis cooldown = std::chrono::seconds(30);
   Probe probe = Probe::Open;
   bool allow_collateral = false;  ///< may a method disturb other devices?
+  /// A NUT driver whose data has been stale this long is restarted by the watcher, so that the
+  /// device is checked and recovered on its start. Leaves NUT's own reconnect tries (a poll
+  /// every 2 s) a chance first.
+  Millis stale_after = std::chrono::seconds(10);
+  /// How long port-power keeps a port off: long enough to drain a device that only a real power
+  /// cut brings back (the kernel's own cycle during enumeration is a few hundred ms). Never
+  /// less than the hub's power-on-to-good time and 100 ms.
+  Millis off_time = std::chrono::seconds(2);
 
   friend bool operator==(const Policy&, const Policy&) = default;
 };

@@ -67,7 +67,7 @@ std::vector<Step> join(std::vector<Step> off, std::optional<Millis> hold, std::v
   return off;
 }
 
-Result<Plan> plan_port_power(const Snapshot& snap) {
+Result<Plan> plan_port_power(const Snapshot& snap, const PlanOptions& opts) {
   const UsbDevice& dev = snap.device;
   if (!snap.hub || !snap.port)
     return refused(dev.sysname + " is a root hub; it has no upstream port to power off");
@@ -93,7 +93,8 @@ Result<Plan> plan_port_power(const Snapshot& snap) {
                      "' whose hub is not known");
     }
   }
-  Millis off_time = std::max(kMinPowerOff, Millis(hub.power_on_to_good_ms));
+  Millis off_time =
+      std::max({kMinPowerOff, Millis(hub.power_on_to_good_ms), opts.off_time.value_or(Millis(0))});
   if (snap.peer_hub) off_time = std::max(off_time, Millis(snap.peer_hub->power_on_to_good_ms));
 
   // The halves in the order they go off: USB2 first, SuperSpeed last, so that SuperSpeed is
@@ -136,6 +137,12 @@ Result<Plan> plan_port_power(const Snapshot& snap) {
 Result<Plan> plan_steps(const Snapshot& snap, Method method, const PlanOptions& opts) {
   const UsbDevice& dev = snap.device;
   Plan plan;
+  // Nothing enumerated on the port (a port entry's recovery): only the port, its hub and the
+  // controller can be acted on.
+  if (!snap.device_present &&
+      (method == Method::Device || method == Method::Rebind || method == Method::Authorize))
+    return refused("nothing enumerated on port " + dev.port_path + " for " + std::string(to_string(method)) +
+                   " to act on");
   switch (method) {
     case Method::Device:
       if (dev.is_root_hub) return refused(dev.sysname + " is a root hub, which the kernel does not reset");
@@ -166,7 +173,7 @@ Result<Plan> plan_steps(const Snapshot& snap, Method method, const PlanOptions& 
                     Step{write_action(dev.syspath + "/authorized", "1"), std::nullopt}};
       return plan;
     case Method::PortPower:
-      return plan_port_power(snap);
+      return plan_port_power(snap, opts);
     case Method::Hub:
       if (!snap.hub) return refused(dev.sysname + " is a root hub; it has no parent hub");
       if (snap.hub->device.is_root_hub) {

@@ -43,6 +43,9 @@ struct Plan {
 /// Inputs to planning besides the snapshot.
 struct PlanOptions {
   std::string sysfs_root = "/sys";  ///< where /bus/usb/drivers and /bus/pci/drivers live
+  /// How long port-power keeps the port off (a table entry's off_time); never less than the
+  /// hub's power-on-to-good time and 100 ms, which is also what it is without it.
+  std::optional<Millis> off_time;
 };
 
 /// The steps of `method` for the snapshot's device. An Error when the method cannot apply:

@@ -36,15 +36,18 @@ struct ResetArgs {
   bool allow_collateral = false;
   bool json = false;
   Millis timeout = kDefaultTimeout;
+  std::optional<Millis> off_time;  ///< --off-time: how long port-power keeps the port off
 };
 
 void reset_usage(std::ostream& os) {
   os << "usage: usbrecover reset SELECTOR --method M [--dry-run] [--allow-collateral] [--timeout DUR]\n"
-        "                        [--json] [--serial S]\n\n"
+        "                        [--off-time DUR] [--json] [--serial S]\n\n"
         "SELECTOR is VVVV:PPPP, BBB/DDD, a port path (1-1.2), a sysfs path or a product string.\n"
         "M is one of: "
      << method_names()
      << ".\n--dry-run prints the steps and every other device the method would disturb.\n"
+        "--off-time: how long port-power keeps the port off (default: the hub's power-on-to-good\n"
+        "time, at least 100ms).\n"
         "Exit: 0 recovered and verified, 1 not back healthy, 64 usage, 69 not found,\n"
         "73 refused, 77 permission denied.\n";
 }
@@ -78,6 +81,11 @@ std::string parse_args(const Args& args, ResetArgs& out, bool& help) {
       auto d = v ? parse_duration(*v) : std::nullopt;
       if (!d || d->count() == 0) return "option '--timeout' needs a duration such as 30s";
       out.timeout = *d;
+    } else if (a == "--off-time") {
+      auto v = value();
+      auto d = v ? parse_duration(*v) : std::nullopt;
+      if (!d || *d > Millis(60'000)) return "option '--off-time' needs a duration of at most 1m, such as 2s";
+      out.off_time = *d;
     } else if (a == "--serial") {
       auto v = value();
       if (!v) return "option '--serial' needs a value";
@@ -249,7 +257,8 @@ int cmd_reset(const Args& args, Context& ctx) {
     return rc;
   };
 
-  auto plan = plan_method(*snap, *ra.method, PlanOptions{.sysfs_root = ctx.sysfs_root});
+  auto plan =
+      plan_method(*snap, *ra.method, PlanOptions{.sysfs_root = ctx.sysfs_root, .off_time = ra.off_time});
   if (!plan) {
     o.error = plan.error();
     return finish(kExitRefused);

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "policy.hpp"
@@ -120,6 +122,9 @@ struct Snapshot {
   /// `controller` method then refuses, since its collateral would be unknown.
   bool controller_devices_read = true;
   Controller controller;
+  /// False for a port on which nothing enumerated (a port entry's recovery): `device` then only
+  /// names the port (sysname and port path), and only methods that act on the port apply.
+  bool device_present = true;
   /// The tty the device was asked for by (the port of a serial NUT instance), empty otherwise. On
   /// a device with several ttys (FT2232, CP2105), every method drops all of them: the users of
   /// the others are collateral (their users are read only when there are several).
@@ -128,5 +133,9 @@ struct Snapshot {
 
 /// The port path of a device from its sysfs name: "1-1.2" stays, a root hub "usb1" becomes "1-0".
 std::string port_path_of(const std::string& sysname);
+
+/// The hub a port path hangs off and the port's number: "1-1.2" -> {"1-1", 2}, "1-2" -> {"usb1",
+/// 2}. nullopt for anything that is not a port path of a device (a root hub's "1-0" included).
+std::optional<std::pair<std::string, unsigned>> hub_of_port_path(std::string_view port_path);
 
 }  // namespace usbrecover

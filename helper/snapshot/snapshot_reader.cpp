@@ -497,8 +497,6 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
   for (const auto& i : s.device.interfaces) ttys += i.ttys.size();
   if (ttys >= 2) impl_->attach_tty_users(s.device);
 
-  std::string own_port_subtree;   // devices powered through the same port as this one
-  std::string peer_port_subtree;  // the USB3/USB2 peer of that port
   if (!s.device.is_root_hub) {
     udev_device* parent = udev_device_get_parent_with_subsystem_devtype(d.get(), "usb", "usb_device");
     if (parent == nullptr) return Error{"", syspath, "USB device without a parent hub", 0};
@@ -514,7 +512,45 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
       }
     }
     if (!port.syspath.empty() && !exists(port.syspath)) port = Port{"", number, std::nullopt, "", ""};
+    s.port = std::move(port);
+  }
+  auto ctrl = controller(s.device);
+  if (!ctrl) return ctrl.error();
+  s.controller = std::move(*ctrl);
+  if (auto st = surround(s, scope_kind); !st) return st.error();
+  return s;
+}
+
+Result<Snapshot> SnapshotReader::port_snapshot(const std::string& hub_syspath, unsigned number,
+                                               SnapshotScope scope_kind) {
+  DevicePtr h = impl_->device_at(hub_syspath);
+  if (!h) return errno_error(hub_syspath, "no such hub");
+  if (!is_usb_device(h.get())) return Error{"", hub_syspath, "not a USB device", 0};
+  Snapshot s;
+  s.device_present = false;
+  s.hub = hub(impl_->read(h.get()));
+  const UsbDevice& hd = s.hub->device;
+  s.device.sysname = child_sysname(hd.sysname, number);
+  s.device.port_path = s.device.sysname;
+  s.device.syspath = hd.syspath + "/" + s.device.sysname;
+  s.device.busnum = hd.busnum;
+  for (auto& p : ports(hd)) {
+    if (p.number == number) s.port = std::move(p);
+  }
+  if (!s.port) return Error{"", hd.sysname, "has no port " + std::to_string(number), 0};
+  auto ctrl = controller(hd);
+  if (!ctrl) return ctrl.error();
+  s.controller = std::move(*ctrl);
+  if (auto st = surround(s, scope_kind); !st) return st.error();
+  return s;
+}
+
+Status SnapshotReader::surround(Snapshot& s, SnapshotScope scope_kind) {
+  std::string own_port_subtree;   // devices powered through the same port as this one
+  std::string peer_port_subtree;  // the USB3/USB2 peer of that port
+  if (s.hub && s.port) {
     own_port_subtree = s.device.syspath;
+    const Port& port = *s.port;
     if (!port.peer_syspath.empty()) {
       const std::string peer_hub_path = sysfs::dirname(sysfs::dirname(port.peer_syspath));
       if (DevicePtr ph = impl_->device_at(peer_hub_path); ph && is_usb_device(ph.get())) {
@@ -523,12 +559,8 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
         peer_port_subtree = peer_hub_path + "/" + child_sysname(s.peer_hub->device.sysname, peer.number);
       }
     }
-    s.port = std::move(port);
   }
 
-  auto ctrl = controller(s.device);
-  if (!ctrl) return ctrl.error();
-  s.controller = std::move(*ctrl);
   // The subtrees to read: the controller's, or only the parent hub's and its peer's.
   std::vector<DevicePtr> scopes;
   s.controller_devices_read = scope_kind == SnapshotScope::Controller || !s.hub;
@@ -554,7 +586,7 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
     const bool under_peer = s.peer_hub && below(u.syspath, s.peer_hub->device.syspath);
     if (under_hub || under_peer) {
       s.hub_siblings.push_back(u);
-      const bool own_port = at_or_below(u.syspath, own_port_subtree);
+      const bool own_port = !own_port_subtree.empty() && at_or_below(u.syspath, own_port_subtree);
       const bool peer_port = !peer_port_subtree.empty() && at_or_below(u.syspath, peer_port_subtree);
       // Per-port switching shares the switch with the peer port only; otherwise (ganged, no
       // switching, or unknown) assume the worst: every other port of the hub.
@@ -564,7 +596,8 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
     if (s.controller_devices_read) s.controller_devices.push_back(std::move(u));
   }
 
-  std::vector<UsbDevice*> all{&s.device};
+  std::vector<UsbDevice*> all;
+  if (s.device_present) all.push_back(&s.device);
   if (s.hub) all.push_back(&s.hub->device);
   if (s.peer_hub) all.push_back(&s.peer_hub->device);
   for (auto* list : {&s.hub_siblings, &s.gang_siblings, &s.controller_devices}) {
@@ -574,7 +607,7 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
   sort_devices(s.hub_siblings);
   sort_devices(s.gang_siblings);
   sort_devices(s.controller_devices);
-  return s;
+  return Ok{};
 }
 
 void sort_devices(std::vector<UsbDevice>& devices) {

@@ -241,8 +241,8 @@ TEST_F(LinuxEffectsTest, RepairRestoresWhatAnIntentRecords) {
   std::ofstream(state.path() + "/intents/b.intent") << "usbrecover-intent 1\ndevice x\nundo write /etc/x 1\n";
   std::ostringstream out;
   std::ostringstream err;
-  Context ctx{out,         err,    "/sys", "/dev", state.path(), "/proc/self/mountinfo", "/run/udev/control",
-              "/dev/null", "/proc"};
+  Context ctx{out,         err,     "/sys", "/dev", state.path(), "/proc/self/mountinfo", "/run/udev/control",
+              "/dev/null", "/proc", ""};
   EXPECT_EQ(cmd_repair({}, ctx), kExitOk);
   EXPECT_EQ(out.str(), "restored: write " + attr + " 1 (1-1.2 0665:5161)\n");
   EXPECT_THAT(err.str(), HasSubstr("/etc/x 1: path is not below '/sys', ignoring\n"));
@@ -258,8 +258,8 @@ TEST_F(LinuxEffectsTest, RepairFailsWhenAnUndoFails) {
   usbfs_.fail("", UsbfsFake::kAnyRequest, ETIMEDOUT);
   std::ostringstream out;
   std::ostringstream err;
-  Context ctx{out,         err,    "/sys", "/dev", state.path(), "/proc/self/mountinfo", "/run/udev/control",
-              "/dev/null", "/proc"};
+  Context ctx{out,         err,     "/sys", "/dev", state.path(), "/proc/self/mountinfo", "/run/udev/control",
+              "/dev/null", "/proc", ""};
   EXPECT_EQ(cmd_repair({}, ctx), kExitFailed);
   EXPECT_EQ(err.str(), "usbrecover: repair: port-power " + kHubNode + " 2 on (1-1.2 0665:5161): " + kHubNode +
                            ": port 2 power on failed: Connection timed out\n");

@@ -108,7 +108,8 @@ TEST(Methods, RebindUnbindsEveryBoundKernelDriverThenBindsItBackInInterfaceOrder
 }
 
 TEST(Methods, RebindUsesTheGivenSysfsRoot) {
-  auto p = plan_method(ups_snapshot(), Method::Rebind, PlanOptions{.sysfs_root = "/tmp/sys"});
+  auto p = plan_method(ups_snapshot(), Method::Rebind,
+                       PlanOptions{.sysfs_root = "/tmp/sys", .off_time = std::nullopt});
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->steps[0].action.target, "/tmp/sys/bus/usb/drivers/usbhid/unbind");
 }

@@ -93,7 +93,8 @@ class ResetTest : public ::testing::Test {
   int run(std::vector<std::string> args) {
     out_.str("");
     err_.str("");
-    Context ctx{out_, err_, "/sys", "/dev", state_.path(), "/dev/null", udevd_.path(), "/dev/null", "/proc"};
+    Context ctx{out_,        err_,          "/sys",      "/dev",  state_.path(),
+                "/dev/null", udevd_.path(), "/dev/null", "/proc", ""};
     return cmd_reset(args, ctx);
   }
 

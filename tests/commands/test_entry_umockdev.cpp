@@ -86,7 +86,7 @@ struct Bed {
   int run(int (*cmd)(const Args&, Context&), const Args& args) {
     out.str({});
     err.str({});
-    Context ctx{out, err, "/sys", "/dev", state, mountinfo, udev_control, "/dev/null", proc_root};
+    Context ctx{out, err, "/sys", "/dev", state, mountinfo, udev_control, "/dev/null", proc_root, ""};
     return cmd(args, ctx);
   }
 
