@@ -254,14 +254,16 @@ TEST(Methods, EveryMethodDisturbsTheDevicesOwnDescendants) {
 TEST(Methods, ActionsRoundTripThroughTheirOneLineForm) {
   for (const Action& a : {write_action("/sys/a/authorized", "1"), reset_action("/dev/bus/usb/001/004"),
                           port_power_action("/dev/bus/usb/001/002", 3, true),
-                          port_power_action("/dev/bus/usb/001/002", 3, false), pause_action(Millis(1500))}) {
+                          port_power_action("/dev/bus/usb/001/002", 3, false),
+                          warm_reset_action("/dev/bus/usb/002/001", 4), pause_action(Millis(1500))}) {
     auto back = parse_action(to_string(a));
     ASSERT_TRUE(back.has_value()) << to_string(a);
     EXPECT_EQ(*back, a);
   }
   for (const char* bad :
        {"", "write /sys/a", "write /sys/a 1 2", "write  /sys/a 1", "reboot now", "port-power /dev/x 0 on",
-        "port-power /dev/x 2 maybe", "port-power /dev/x 256 on", "pause soon", "reset", "write /sys/a 1 "}) {
+        "port-power /dev/x 2 maybe", "port-power /dev/x 256 on", "pause soon", "reset", "write /sys/a 1 ",
+        "warm-reset /dev/x", "warm-reset /dev/x 0", "warm-reset /dev/x 256", "warm-reset /dev/x 4 on"}) {
     EXPECT_FALSE(parse_action(bad).has_value()) << bad;
   }
 }
