@@ -14,9 +14,16 @@ namespace usbrecover {
 using Millis = std::chrono::milliseconds;
 
 /// Recovery methods, least disruptive first. The names are the table's and the CLI's.
-enum class Method { Device, Rebind, Authorize, PortPower, Hub, Controller };
-inline constexpr std::array kAllMethods = {Method::Device,    Method::Rebind, Method::Authorize,
-                                           Method::PortPower, Method::Hub,    Method::Controller};
+///
+/// WarmReset (a SuperSpeed port's BH_PORT_RESET, then the kernel's own reset) comes right after
+/// Device: it touches no other port and no driver binding, as Device does, but it also tears the
+/// link down and trains it again, which a hot reset never does; so it is the next thing to try
+/// when a hot reset did not help, before drivers are unbound (Rebind) or interfaces destroyed
+/// (Authorize). It applies only to a device connected at SuperSpeed.
+enum class Method { Device, WarmReset, Rebind, Authorize, PortPower, Hub, Controller };
+inline constexpr std::array kAllMethods = {Method::Device,    Method::WarmReset, Method::Rebind,
+                                           Method::Authorize, Method::PortPower, Method::Hub,
+                                           Method::Controller};
 
 /// How the helper checks that a device answers.
 enum class Probe { None, Open, Descriptor, MegatecQ1 };
@@ -26,7 +33,8 @@ std::string_view to_string(Method m);
 std::string_view to_string(Probe p);
 std::optional<Method> method_from_string(std::string_view s);
 std::optional<Probe> probe_from_string(std::string_view s);
-/// "device, rebind, authorize, port-power, hub, controller": for "expected one of" messages.
+/// "device, warm-reset, rebind, authorize, port-power, hub, controller": for "expected one of"
+/// messages.
 std::string method_names();
 std::string probe_names();
 
@@ -62,8 +70,8 @@ struct Policy {
   std::optional<std::string> group;  ///< group of the /dev/bus/usb node; unset = leave udev's
   std::optional<unsigned> mode;      ///< permission bits of the node; unset = leave udev's
   bool keep_awake = true;            ///< power/control = "on"
-  std::vector<Method> methods = {Method::Device, Method::Rebind, Method::Authorize, Method::PortPower,
-                                 Method::Hub};
+  std::vector<Method> methods = {Method::Device,    Method::WarmReset, Method::Rebind,
+                                 Method::Authorize, Method::PortPower, Method::Hub};
   unsigned max_resets = 3;  ///< recoveries allowed per window
   Millis window = std::chrono::hours(1);
   Millis cooldown = std::chrono::seconds(30);

@@ -134,13 +134,57 @@ Result<Plan> plan_port_power(const Snapshot& snap, const PlanOptions& opts) {
   return plan;
 }
 
+// sysfs's `speed` in Mbit/s ("1.5", "480", "5000", "10000") is SuperSpeed or faster.
+bool at_superspeed(const std::string& speed) {
+  auto mbps = parse_uint(speed);
+  return mbps && *mbps >= 5000;
+}
+
+// A warm reset (USB 3.0 spec 7.4.2, 10.14.2.6.x) is the SuperSpeed port's own reset: unlike the
+// hot reset of USBDEVFS_RESET, sent on a running link, it takes the link down and trains it
+// again, as at a connection. It is asked of the parent hub's port, which for a root hub reaches
+// the controller driver's hub_control() (xHCI sets the port's Warm Port Reset bit; dummy_hcd and
+// vhci_hcd take it too), so a root port is no reason to refuse. The kernel started none of it:
+// its hub driver only clears the port's reset-change bits (VM bed, tests/vm/README.md), and the
+// device, at address 0 and unconfigured, is set up again only by the kernel's own reset of it.
+// USBDEVFS_RESET after the warm reset does exactly that (a hot reset on the new link, then the
+// address and configuration again, with the drivers' pre- and post-reset hooks), so the device
+// keeps its device number. Not a `disable` cycle: that would enumerate the device anew, and on a
+// port whose hub cannot switch power (every qemu xHCI root port) it loses the device.
+Result<Plan> plan_warm_reset(const Snapshot& snap) {
+  const UsbDevice& dev = snap.device;
+  if (!snap.hub || !snap.port)
+    return refused(dev.sysname + " is a root hub; it has no upstream port to reset");
+  const Hub& hub = *snap.hub;
+  const std::string no_warm_reset = "a warm reset (BH_PORT_RESET) exists only on SuperSpeed ports";
+  const std::string at = dev.speed.empty() ? "at an unknown speed" : "at " + dev.speed + " Mbit/s";
+  if (!at_superspeed(dev.speed) && dev.version.starts_with("3.")) {
+    // A USB3 device on its USB 2.0 connection hangs off the USB 2.0 half of the connector.
+    return refused(dev.sysname + " is a USB " + dev.version + " device connected " + at +
+                   ": it fell back to USB 2.0, and " + no_warm_reset +
+                   "; port-power, which powers both halves of the connector off, may bring it back at "
+                   "SuperSpeed");
+  }
+  if (!hub.superspeed) {
+    return refused(dev.sysname + " is on port " + std::to_string(snap.port->number) + " of " +
+                   hub.device.sysname + ", a USB 2.0 hub: " + no_warm_reset);
+  }
+  if (!at_superspeed(dev.speed)) return refused(dev.sysname + " is connected " + at + ": " + no_warm_reset);
+  if (hub.device.devnode.empty()) return refused("hub " + hub.device.sysname + " has no device node");
+  if (dev.devnode.empty()) return refused(dev.sysname + " has no device node");
+  Plan plan;
+  plan.steps = {Step{warm_reset_action(hub.device.devnode, snap.port->number), std::nullopt},
+                Step{reset_action(dev.devnode), std::nullopt}};
+  return plan;
+}
+
 Result<Plan> plan_steps(const Snapshot& snap, Method method, const PlanOptions& opts) {
   const UsbDevice& dev = snap.device;
   Plan plan;
   // Nothing enumerated on the port (a port entry's recovery): only the port, its hub and the
   // controller can be acted on.
-  if (!snap.device_present &&
-      (method == Method::Device || method == Method::Rebind || method == Method::Authorize))
+  if (!snap.device_present && (method == Method::Device || method == Method::WarmReset ||
+                               method == Method::Rebind || method == Method::Authorize))
     return refused("nothing enumerated on port " + dev.port_path + " for " + std::string(to_string(method)) +
                    " to act on");
   switch (method) {
@@ -149,6 +193,8 @@ Result<Plan> plan_steps(const Snapshot& snap, Method method, const PlanOptions& 
       if (dev.devnode.empty()) return refused(dev.sysname + " has no device node");
       plan.steps = {Step{reset_action(dev.devnode), std::nullopt}};
       return plan;
+    case Method::WarmReset:
+      return plan_warm_reset(snap);
     case Method::Rebind: {
       std::vector<Step> off;
       std::vector<Step> on;
@@ -216,6 +262,7 @@ std::vector<UsbDevice> collateral(const Snapshot& snap, Method method) {
     if (is_below_device(d, dev)) return true;
     switch (method) {
       case Method::Device:
+      case Method::WarmReset:  // the USB 2.0 half of the connector keeps its link
       case Method::Rebind:
       case Method::Authorize:
         return false;

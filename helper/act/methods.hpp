@@ -51,14 +51,16 @@ struct PlanOptions {
 /// The steps of `method` for the snapshot's device. An Error when the method cannot apply:
 /// a device that is not authorized (see blocked_by_authorization), a root hub for `device`/`hub`,
 /// a hub that does not switch port power, no driver to rebind, no device node. Collateral is computed but not
-/// judged here: see refuse_collateral().
+/// judged here: see refuse_collateral(). `warm-reset` also refuses a device not connected at
+/// SuperSpeed and a port of a USB 2.0 hub, saying when a USB3 device fell back to USB 2.0.
 Result<Plan> plan_method(const Snapshot& snap, Method method, const PlanOptions& opts = {});
 
 /// Why a device whose `authorized` is 0 is left alone: "1-1.2 is not authorized (authorized = 0):
 /// blocked by the USB authorization policy (…), which usbrecover does not override".
 std::string blocked_by_authorization(const UsbDevice& d);
 
-/// The other devices `method` disturbs: the device's own descendants always; for `port-power`
+/// The other devices `method` disturbs: the device's own descendants always (and only those for
+/// `device`, `warm-reset`, `rebind`, `authorize`); for `port-power`
 /// on a ganged hub the devices on the gang's other ports; for `hub` everything below the hub;
 /// for `controller` everything on the controller. Never the device itself.
 std::vector<UsbDevice> collateral(const Snapshot& snap, Method method);

@@ -156,7 +156,7 @@ TEST_F(ResetTest, ExitCodesFollowTheErrors) {
   EXPECT_EQ(run({"1-1.2", "--method", "device"}), kExitFailed);
   EXPECT_EQ(run({"9999:9999", "--method", "device"}), kExitNotFound);
   EXPECT_EQ(run({"1-1.2", "--method", "reboot"}), kExitUsage);
-  EXPECT_THAT(err_.str(), HasSubstr("unknown method 'reboot' (expected one of: device, rebind"));
+  EXPECT_THAT(err_.str(), HasSubstr("unknown method 'reboot' (expected one of: device, warm-reset, rebind"));
   EXPECT_EQ(run({"1-1.2"}), kExitUsage);
   EXPECT_EQ(run({"1-1.2", "--method", "device", "--timeout", "soon"}), kExitUsage);
   EXPECT_EQ(run({"usb1", "--method", "device"}), kExitRefused);

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/usbdevice_fs.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -696,6 +699,77 @@ TEST(Handle, FiftyConcurrentHelpersDoOneRecovery) {
   auto h = b.history();
   ASSERT_EQ(h.attempts.size(), 1u);
   EXPECT_TRUE(h.attempts[0].recovered);
+}
+
+// Issue 15: what the VM bed has, a SuperSpeed stick on an xHCI SuperSpeed root port (2-4), and a
+// USB 3.20 disk that fell back to its USB 2.0 connection (1-3, at 480 Mbit/s). No table entry:
+// the built-in ladder, which has warm-reset right after device.
+struct SuperSpeedBed {
+  SuperSpeedBed() {
+    auto pci = bed.add_pci_controller("0000:00:14.0", "xhci_hcd");
+    usb1 = bed.add_root_hub(pci, 1, HubSpec{4, PowerSwitching::None, 20, false, true});
+    usb2 = bed.add_root_hub(pci, 2, HubSpec{4, PowerSwitching::None, 20, true, true});
+    for (unsigned n = 1; n <= 4; ++n) bed.link_peers(Testbed::port_dir(usb1, n), Testbed::port_dir(usb2, n));
+    const std::vector<testing::InterfaceSpec> storage = {{0, 8, 6, 0x50, "usb-storage", {}}};
+    stick = bed.add_device(
+        usb2, 4, {0x46f4, 0x0001, "QEMU", "QEMU USB HARDDRIVE", "ss-stick", "5000", "3.00", 0, storage, {}});
+    fallen =
+        bed.add_device(usb1, 3, {0x0bc2, 0xab38, "Seagate", "Backup+", "NA8", "480", "3.20", 0, storage, {}});
+    // The SuperSpeed root port takes SetPortFeature(BH_PORT_RESET) (anything else stalls) and then
+    // answers GetPortStatus as qemu's xHCI does: connected, enabled, U0.
+    bed.usbfs().on_control(bed.devnode(usb2), {0x23, 3, 28, 4}, {});
+    bed.usbfs().on_control(bed.devnode(usb2), {0xa3, 0, std::nullopt, 4}, {{0x03, 0x02, 0x00, 0x00}, 0});
+    char tmpl[] = "/tmp/usbrecover-warm.XXXXXX";
+    state = ::mkdtemp(tmpl);
+    udevd = std::make_unique<testing::FakeUdevd>(state + "/udev-control");
+  }
+  ~SuperSpeedBed() { fs::remove_all(state); }
+
+  int run(int (*cmd)(const Args&, Context&), const Args& args) {
+    out.str({});
+    err.str({});
+    Context ctx{out, err, "/sys", "/dev", state, "/dev/null", udevd->path(), "/dev/null", "/proc", ""};
+    return cmd(args, ctx);
+  }
+
+  Testbed bed;
+  std::string usb1, usb2, stick, fallen, state;
+  std::unique_ptr<testing::FakeUdevd> udevd;
+  std::ostringstream out, err;
+};
+
+TEST(Reset, WarmResetGoesThroughTheRootHubsNodeThenResetsTheDevice) {
+  SuperSpeedBed b;
+  ASSERT_EQ(b.run(cmd_reset, {"2-4", "--method", "warm-reset", "--json", "--timeout", "10s"}), kExitOk)
+      << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("\"verified\": true"));
+  auto hub = b.bed.usbfs().calls(b.bed.devnode(b.usb2));
+  std::vector<testing::UsbfsCall> port_requests;
+  for (const auto& c : hub) {
+    if ((c.request_type & 0x1f) == 3) port_requests.push_back(c);  // recipient: a port
+  }
+  ASSERT_GE(port_requests.size(), 2u);
+  EXPECT_EQ(port_requests[0].request_type, 0x23);
+  EXPECT_EQ(port_requests[0].b_request, 3);  // SetPortFeature
+  EXPECT_EQ(port_requests[0].value, 28);     // BH_PORT_RESET
+  EXPECT_EQ(port_requests[0].index, 4);
+  EXPECT_EQ(port_requests[1].request_type, 0xa3);  // GetPortStatus: is the port up again?
+  auto dev = b.bed.usbfs().calls(b.bed.devnode(b.stick));
+  ASSERT_FALSE(dev.empty());
+  EXPECT_EQ(dev.back().request, static_cast<unsigned long>(USBDEVFS_RESET));
+}
+
+TEST(Explain, SaysWhyAWarmResetDoesNotApply) {
+  SuperSpeedBed b;
+  ASSERT_EQ(b.run(cmd_explain, {"1-3"}), kExitOk) << b.err.str();
+  EXPECT_THAT(
+      b.out.str(),
+      HasSubstr("  skip warm-reset: 1-3 is a USB 3.20 device connected at 480 Mbit/s: it fell back to "
+                "USB 2.0, and a warm reset (BH_PORT_RESET) exists only on SuperSpeed ports; port-power, "
+                "which powers both halves of the connector off, may bring it back at SuperSpeed\n"));
+  ASSERT_EQ(b.run(cmd_explain, {"2-4"}), kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("  try  warm-reset: disturbs no other device\n"));
+  EXPECT_THAT(b.out.str(), HasSubstr("warm-reset /dev/bus/usb/002/001 4"));
 }
 
 }  // namespace

@@ -159,14 +159,13 @@ TEST(Validate, AcceptsTheSameMatchTwiceWhenItSaysTheSameThing) {
 
 TEST(Validate, RejectsUnknownMethodsAndProbes) {
   EXPECT_THAT(errors(std::string(kHead) + "[defaults]\nmethods = [\"device\", \"reboot\"]\n"),
-              ElementsAre("t.toml:3:22: unknown method 'reboot' (expected one of: device, rebind, authorize, "
-                          "port-power, hub, controller)"));
+              ElementsAre("t.toml:3:22: unknown method 'reboot' (expected one of: device, warm-reset, "
+                          "rebind, authorize, port-power, hub, controller)"));
   EXPECT_THAT(errors(std::string(kHead) + "[defaults]\nmethods = [\"hub\", \"hub\"]\n"),
               ElementsAre("t.toml:3:19: method 'hub' is listed twice"));
-  EXPECT_THAT(
-      errors(std::string(kHead) + "[defaults]\nmethods = []\n"),
-      ElementsAre("t.toml:3:11: 'methods' is empty; list at least one method (device, rebind, authorize, "
-                  "port-power, hub, controller)"));
+  EXPECT_THAT(errors(std::string(kHead) + "[defaults]\nmethods = []\n"),
+              ElementsAre("t.toml:3:11: 'methods' is empty; list at least one method (device, warm-reset, "
+                          "rebind, authorize, port-power, hub, controller)"));
   EXPECT_THAT(
       errors(std::string(kHead) + "[defaults]\nprobe = \"ping\"\n"),
       ElementsAre("t.toml:3:9: unknown probe 'ping' (expected one of: none, open, descriptor, megatec-q1)"));

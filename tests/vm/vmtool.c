@@ -9,6 +9,7 @@
 //   vmtool hubdesc HUB                      HUB: sysfs name ("1-1", "usb1") or /dev/bus/usb node
 //   vmtool portstatus HUB PORT
 //   vmtool port-power HUB PORT on|off
+//   vmtool port-feature HUB PORT set|clear FEATURE   any hub class port feature (28 = BH_PORT_RESET)
 //   vmtool wait DEV [--devnum-not N] [--gone] [--timeout MS]
 //   vmtool measure DEV [--new-devnum] [--timeout MS] -- COMMAND [ARG...]
 //   vmtool kill-when FILE VALUE [--timeout MS] -- COMMAND [ARG...]   (ptrace: SIGKILL right after
@@ -57,6 +58,8 @@ static void die(const char *fmt, ...) {
   va_end(ap);
   exit(2);
 }
+
+static long parse_long(const char *s);
 
 static double now_ms(void) {
   struct timespec ts;
@@ -154,6 +157,18 @@ static int cmd_port_power(int argc, char **argv) {
   // SET_FEATURE (3) / CLEAR_FEATURE (1), feature PORT_POWER (8), recipient "other" (a port).
   if (control(fd, 0x23, on ? 3 : 1, 8, atoi(argv[1]), NULL, 0) < 0)
     die("%s PORT_POWER on port %s of '%s': %s", on ? "SetPortFeature" : "ClearPortFeature",
+        argv[1], argv[0], strerror(errno));
+  return 0;
+}
+
+static int cmd_port_feature(int argc, char **argv) {
+  if (argc != 4) die("usage: vmtool port-feature HUB PORT set|clear FEATURE");
+  int fd = open_node(argv[0]);
+  int set = strcmp(argv[2], "set") == 0;
+  if (!set && strcmp(argv[2], "clear") != 0) die("expected set or clear, got '%s'", argv[2]);
+  long feature = parse_long(argv[3]);
+  if (control(fd, 0x23, set ? 3 : 1, (unsigned)feature, atoi(argv[1]), NULL, 0) < 0)
+    die("%s(%ld) on port %s of '%s': %s", set ? "SetPortFeature" : "ClearPortFeature", feature,
         argv[1], argv[0], strerror(errno));
   return 0;
 }
@@ -423,7 +438,7 @@ static int cmd_exit(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) die("usage: vmtool exit|hubdesc|portstatus|port-power|wait|measure ...");
+  if (argc < 2) die("usage: vmtool exit|hubdesc|portstatus|port-power|port-feature|wait|measure|kill-when ...");
   const char *c = argv[1];
   argc -= 2;
   argv += 2;
@@ -432,6 +447,7 @@ int main(int argc, char **argv) {
   if (!strcmp(c, "hubdesc")) return cmd_hubdesc(argc, argv);
   if (!strcmp(c, "portstatus")) return cmd_portstatus(argc, argv);
   if (!strcmp(c, "port-power")) return cmd_port_power(argc, argv);
+  if (!strcmp(c, "port-feature")) return cmd_port_feature(argc, argv);
   if (!strcmp(c, "wait")) return cmd_wait(argc, argv);
   if (!strcmp(c, "measure")) return cmd_measure(argc, argv);
   if (!strcmp(c, "kill-when")) return cmd_kill_when(argc, argv);
