@@ -77,6 +77,38 @@ TEST(Validate, RejectsInvalidUtf8) {
   EXPECT_EQ(e[0].find('\xff'), std::string::npos);
 }
 
+// Regression (fuzz-table): toml++ 3.3.0 asks whether a non-ASCII character outside a string is
+// white space and, for most of U+00A1..U+049A and a few other ranges, reaches an unreachable
+// branch (undefined behaviour). parse_toml() refuses such characters before toml++ reads them.
+TEST(Validate, RejectsNonAsciiOutsideStringsBeforeTheTomlReaderSeesIt) {
+  EXPECT_THAT(errors("schema = 1\n\xc2\xa7 = 1\n"),
+              ElementsAre("t.toml:2:1: syntax error: U+00A7 outside a string or a comment"));
+  EXPECT_THAT(errors("schema = 1\xef\xbb\x95\n"),
+              ElementsAre("t.toml:1:11: syntax error: U+FED5 outside a string or a comment"));
+  EXPECT_THAT(errors("schema = 1\n[[device]]\nname = \"\xd0\x98\" \xd0\x98\n"),
+              ElementsAre("t.toml:3:12: syntax error: U+0418 outside a string or a comment"));
+  EXPECT_THAT(
+      errors("schema = 1\nx = \"\"\"\\\n  \xc2\xa7\"\"\"\n"),
+      ElementsAre("t.toml:3:3: syntax error: U+00A7 after a line-ending backslash in a multi-line string"));
+  EXPECT_THAT(errors("schema = 1\nx = \"\"\"a\\\xc2\xa7\"\"\"\n"),
+              ElementsAre("t.toml:2:10: syntax error: U+00A7 after a backslash in a multi-line string"));
+  // A quote where no string can start is part of a bad token: toml++ reads on past it.
+  EXPECT_THAT(errors("schema = 1\nx = 1.'\xc2\xa7'\n"),
+              ElementsAre("t.toml:2:8: syntax error: U+00A7 outside a string or a comment"));
+}
+
+TEST(Validate, AcceptsNonAsciiInStringsAndComments) {
+  // toml++ reads the whole file: validation then finds the escaped quote and the unknown key.
+  EXPECT_THAT(errors("\xef\xbb\xbfschema = 1  # Gr\xc3\xbc\xc3\x9f\x65\n"
+                     "[[device]]\n"
+                     "name = \"Gr\xc3\xbc\xc3\x9f\x65 \xd0\x98 \\u00a7\"\n"
+                     "ids = ['0665:5161']\n"
+                     "product = \"\"\"\\\n  a\xc2\xa7\\\"\"\"\xc2\xa7\"\"\"\n"
+                     "\"\xc2\xa7 key\" = '''\xc2\xa7 ''\xc2\xa7'''\n"),
+              ElementsAre("t.toml:5:11: 'product' 'a\\xc2\\xa7\"\"\"\\xc2\\xa7' contains a double quote",
+                          "t.toml:7:1: unknown key '\\xc2\\xa7 key' in [[device]]"));
+}
+
 TEST(Validate, RejectsMissingSchema) {
   EXPECT_THAT(errors("[[device]]\nname = \"a\"\nids = [\"0665:5161\"]\n"),
               ElementsAre("t.toml:1:1: missing 'schema = 1' (every table starts with it)"));
