@@ -110,6 +110,38 @@ std::string code_point_name(char32_t cp) {
   return buf;
 }
 
+/// `text` as one line a terminal shows as it is: line breaks become spaces, and every other
+/// control character (C0, DEL, C1, U+2028, U+2029) and every byte of invalid UTF-8 becomes \xNN.
+/// toml++ quotes what it saw in its messages ("expected 'false', saw 'fals\r'"), and the table
+/// may hold escape sequences.
+std::string printable_line(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    std::size_t len = 1;
+    bool keep = byte >= 0x20 && byte < 0x7F;
+    if (byte >= 0x80) {
+      if (auto cp = code_point_at(text, i)) {
+        len = *cp < 0x800 ? 2 : *cp < 0x10000 ? 3 : 4;
+        keep = !(*cp <= 0x9F || *cp == 0x2028 || *cp == 0x2029);
+      }
+    }
+    if (keep) {
+      out.append(text.substr(i, len));
+    } else if (byte == '\n') {
+      out += ' ';
+    } else {
+      for (std::size_t k = 0; k < len; ++k) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(text[i + k]));
+        out += buf;
+      }
+    }
+    i += len;
+  }
+  return out;
+}
+
 /// A non-ASCII character where toml++ would ask whether it is white space, or nullopt. toml++
 /// 3.3.0, the version Debian 12 ships, answers that question for most code points from U+00A1
 /// to U+049A (Latin-1, Greek, Cyrillic, ...) and a few other ranges by reaching an unreachable
@@ -275,8 +307,7 @@ std::optional<Node> parse_toml(std::string_view text, const std::string& file, D
     std::string message(e.description());
     // toml++ sometimes ends its descriptions with a period or newline; keep one clean line.
     while (!message.empty() && (message.back() == '\n' || message.back() == '.')) message.pop_back();
-    std::replace(message.begin(), message.end(), '\n', ' ');
-    diags.push_back(Diagnostic{location(e.source(), file), "syntax error: " + message});
+    diags.push_back(Diagnostic{location(e.source(), file), "syntax error: " + printable_line(message)});
     return std::nullopt;
   }
 }

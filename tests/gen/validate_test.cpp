@@ -68,6 +68,19 @@ TEST(Validate, RejectsSyntaxErrorsWithTheirPosition) {
   EXPECT_NE(e[0].find("syntax error: "), std::string::npos) << e[0];
 }
 
+// Regression (fuzz-table): toml++ quotes what it saw in its messages, control characters
+// included, so a table could put escape sequences on the terminal of whoever checks it.
+TEST(Validate, SyntaxErrorsShowControlCharactersEscaped) {
+  EXPECT_THAT(
+      errors("schema = 1\n[defaults]\nkeep_awake = fals\x1b[2J\n"),
+      ElementsAre(
+          "t.toml:3:18: syntax error: Error while parsing boolean: expected 'false', saw 'fals\\x1b'"));
+  EXPECT_THAT(
+      errors("schema = 1\n[defaults]\nkeep_awake = fals\r\n"),
+      ElementsAre(
+          "t.toml:3:18: syntax error: Error while parsing boolean: expected 'false', saw 'fals\\x0d'"));
+}
+
 TEST(Validate, RejectsInvalidUtf8) {
   auto e = errors("schema = 1\n[[device]]\nname = \"\xff\xfe\"\nids = [\"0665:5161\"]\n");
   ASSERT_EQ(e.size(), 1u);
