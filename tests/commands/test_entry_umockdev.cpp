@@ -241,8 +241,9 @@ TEST(Handle, EveryNutInstanceNameFindsItsSection) {
                          "[my-ups]\n  driver = nutdrv_qx\n  port = auto\n  vendorid = 0665\n"
                          "[ups@rack]\n  driver = nutdrv_qx\n  port = auto\n  productid = 5161\n";
   for (const char* instance : {"my-ups", "MD5_f5ac67eca91a7e5569135c4f74a324d3"}) {
-    ASSERT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", instance, "--ups-conf", conf}),
-              kExitOk)
+    ASSERT_EQ(
+        b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", instance, "--ups-conf", conf}),
+        kExitOk)
         << instance << ": " << b.err.str();
     EXPECT_THAT(b.err.str(), HasSubstr("'1-1.1' (0665:5161): leave it")) << instance;
   }
