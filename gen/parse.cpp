@@ -178,20 +178,24 @@ std::optional<Diagnostic> unsafe_for_toml_reader(std::string_view s, const std::
     if (!cp) return std::nullopt;  // invalid UTF-8: toml++ stops there with its own message
     return Diagnostic{Location{file, line, column}, "syntax error: " + code_point_name(*cp) + " " + where};
   };
-  auto string_may_start = [&] {
-    const char top = nest.empty() ? '\0' : nest.back();
-    if (key)
-      return std::string_view("\n.{").find(previous) != std::string_view::npos ||
-             (previous == '[' && top == 'H') || (previous == ',' && top == '{');
-    return previous == '=' ||
-           (top == '[' && std::string_view("[,\n").find(previous) != std::string_view::npos);
+  // Where TOML lets a string (or an array, or an inline table) start. Anywhere else a quote or
+  // bracket is part of a bad token, which toml++ reads on through, asking of each character
+  // whether it ends the token.
+  auto top = [&] { return nest.empty() ? '\0' : nest.back(); };
+  auto key_start = [&] {
+    return key && (std::string_view("\n.{").find(previous) != std::string_view::npos ||
+                   (previous == '[' && top() == 'H') || (previous == ',' && top() == '{'));
+  };
+  auto value_start = [&] {
+    return !key && (previous == '=' ||
+                    (top() == '[' && std::string_view("[,\n").find(previous) != std::string_view::npos));
   };
   while (i < s.size()) {
     const char c = s[i];
     switch (in) {
       case In::Code:
         if (non_ascii()) return refuse("outside a string or a comment");
-        if ((c == '"' || c == '\'') && string_may_start()) {
+        if ((c == '"' || c == '\'') && (key_start() || value_start())) {
           const bool multi = s.substr(i, 3) == std::string(3, c);
           in = c == '"' ? (multi ? In::MultiBasic : In::Basic) : (multi ? In::MultiLiteral : In::Literal);
           previous = 's';
@@ -207,37 +211,46 @@ std::optional<Diagnostic> unsafe_for_toml_reader(std::string_view s, const std::
             in = In::Comment;
             break;
           case '\n':
+            if (top() == 'H') nest.clear();  // a header ends with its line
             if (nest.empty()) key = true;
             previous = c;
             break;
           case '=':
+            previous = key ? c : 'x';
             key = false;
-            previous = c;
             break;
           case '[':
-            if (nest.empty() && key && (previous == '\n' || previous == '[')) {
-              if (previous == '\n') nest += 'H';
-            } else if (!key) {
+            if (key && nest.empty() && previous == '\n') {
+              nest += 'H';
+            } else if (value_start()) {
               nest += '[';
+            } else if (!(top() == 'H' && previous == '[')) {  // not the second '[' of "[["
+              previous = 'x';
+              break;
             }
             previous = c;
             break;
           case '{':
-            if (!key) {
+            if (value_start()) {
               nest += '{';
               key = true;
+              previous = c;
+            } else {
+              previous = 'x';
             }
-            previous = c;
             break;
           case ']':
           case '}':
-            if (!nest.empty() && nest.back() == (c == ']' ? '[' : '{')) nest.pop_back();
-            if (!nest.empty() && nest.back() == 'H' && c == ']') nest.pop_back();
-            key = !nest.empty() && nest.back() == '{' ? false : key;
+            if (top() == (c == ']' ? '[' : '{')) {
+              nest.pop_back();
+              key = top() == '{' ? false : key;  // back in the value of an inline table's key
+            } else if (c == ']' && top() == 'H') {
+              nest.pop_back();
+            }
             previous = c;
             break;
           case ',':
-            key = !nest.empty() && nest.back() == '{';
+            if (top() == '[' || top() == '{') key = top() == '{';
             previous = c;
             break;
           default:

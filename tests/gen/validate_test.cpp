@@ -108,6 +108,13 @@ TEST(Validate, RejectsNonAsciiOutsideStringsBeforeTheTomlReaderSeesIt) {
   // A quote where no string can start is part of a bad token: toml++ reads on past it.
   EXPECT_THAT(errors("schema = 1\nx = 1.'\xc2\xa7'\n"),
               ElementsAre("t.toml:2:8: syntax error: U+00A7 outside a string or a comment"));
+  // Nor does a bracket or an '=' in the middle of a value open an array, a table or a value.
+  EXPECT_THAT(errors("schema = 1\nx = 0[\"\xef\xbb\xb7\"\n"),
+              ElementsAre("t.toml:2:8: syntax error: U+FEF7 outside a string or a comment"));
+  EXPECT_THAT(errors("schema = 1\nx = a{\"\xc2\xa7\"}\n"),
+              ElementsAre("t.toml:2:8: syntax error: U+00A7 outside a string or a comment"));
+  EXPECT_THAT(errors("schema = 1\nx = 1=\"\xc2\xa7\"\n"),
+              ElementsAre("t.toml:2:8: syntax error: U+00A7 outside a string or a comment"));
 }
 
 TEST(Validate, AcceptsNonAsciiInStringsAndComments) {
