@@ -9,7 +9,7 @@ namespace usbrecover {
 namespace {
 
 constexpr std::array<std::string_view, kAllMethods.size()> kMethodNames = {
-    "device", "rebind", "authorize", "port-power", "hub", "controller"};
+    "device", "warm-reset", "rebind", "authorize", "port-power", "hub", "controller"};
 constexpr std::array<std::string_view, kAllProbes.size()> kProbeNames = {"none", "open", "descriptor",
                                                                          "megatec-q1"};
 

@@ -14,9 +14,16 @@ namespace usbrecover {
 using Millis = std::chrono::milliseconds;
 
 /// Recovery methods, least disruptive first. The names are the table's and the CLI's.
-enum class Method { Device, Rebind, Authorize, PortPower, Hub, Controller };
-inline constexpr std::array kAllMethods = {Method::Device,    Method::Rebind, Method::Authorize,
-                                           Method::PortPower, Method::Hub,    Method::Controller};
+///
+/// WarmReset (a SuperSpeed port's BH_PORT_RESET, then the kernel's own reset) comes right after
+/// Device: it touches no other port and no driver binding, as Device does, but it also tears the
+/// link down and trains it again, which a hot reset never does; so it is the next thing to try
+/// when a hot reset did not help, before drivers are unbound (Rebind) or interfaces destroyed
+/// (Authorize). It applies only to a device connected at SuperSpeed.
+enum class Method { Device, WarmReset, Rebind, Authorize, PortPower, Hub, Controller };
+inline constexpr std::array kAllMethods = {Method::Device,    Method::WarmReset, Method::Rebind,
+                                           Method::Authorize, Method::PortPower, Method::Hub,
+                                           Method::Controller};
 
 /// How the helper checks that a device answers.
 enum class Probe { None, Open, Descriptor, MegatecQ1 };
@@ -26,7 +33,8 @@ std::string_view to_string(Method m);
 std::string_view to_string(Probe p);
 std::optional<Method> method_from_string(std::string_view s);
 std::optional<Probe> probe_from_string(std::string_view s);
-/// "device, rebind, authorize, port-power, hub, controller": for "expected one of" messages.
+/// "device, warm-reset, rebind, authorize, port-power, hub, controller": for "expected one of"
+/// messages.
 std::string method_names();
 std::string probe_names();
 
@@ -62,13 +70,21 @@ struct Policy {
   std::optional<std::string> group;  ///< group of the /dev/bus/usb node; unset = leave udev's
   std::optional<unsigned> mode;      ///< permission bits of the node; unset = leave udev's
   bool keep_awake = true;            ///< power/control = "on"
-  std::vector<Method> methods = {Method::Device, Method::Rebind, Method::Authorize, Method::PortPower,
-                                 Method::Hub};
+  std::vector<Method> methods = {Method::Device,    Method::WarmReset, Method::Rebind,
+                                 Method::Authorize, Method::PortPower, Method::Hub};
   unsigned max_resets = 3;  ///< recoveries allowed per window
   Millis window = std::chrono::hours(1);
   Millis cooldown = std::chrono::seconds(30);
   Probe probe = Probe::Open;
   bool allow_collateral = false;  ///< may a method disturb other devices?
+  /// A NUT driver whose data has been stale this long is restarted by the watcher, so that the
+  /// device is checked and recovered on its start. Leaves NUT's own reconnect tries (a poll
+  /// every 2 s) a chance first.
+  Millis stale_after = std::chrono::seconds(10);
+  /// How long port-power keeps a port off: long enough to drain a device that only a real power
+  /// cut brings back (the kernel's own cycle during enumeration is a few hundred ms). Never
+  /// less than the hub's power-on-to-good time and 100 ms.
+  Millis off_time = std::chrono::seconds(2);
 
   friend bool operator==(const Policy&, const Policy&) = default;
 };

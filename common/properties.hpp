@@ -5,6 +5,8 @@
 // so the helper never reads the TOML table on an event. This header is the whole contract between
 // usbrecover-gen and usbrecover: both sides use these names and nothing else.
 
+#include <string>
+
 namespace usbrecover::prop {
 
 /// Version of this set of properties; the helper refuses a version it does not know.
@@ -19,5 +21,18 @@ inline constexpr const char* kCooldownMs = "USBRECOVER_COOLDOWN_MS";
 inline constexpr const char* kProbe = "USBRECOVER_PROBE";  ///< none|open|descriptor|megatec-q1
 inline constexpr const char* kAllowCollateral = "USBRECOVER_ALLOW_COLLATERAL";  ///< "0" or "1"
 inline constexpr const char* kServices = "USBRECOVER_SERVICES";  ///< space-separated unit names
+/// Optional (older rules lack them; the table's defaults apply): milliseconds.
+inline constexpr const char* kStaleAfterMs = "USBRECOVER_STALE_AFTER_MS";
+inline constexpr const char* kOffTimeMs = "USBRECOVER_OFF_TIME_MS";
+/// For a port entry, on its hub: the ids a device that enumerates there must have, space-separated
+/// ("0665:5161 06da:*"), empty for any.
+inline constexpr const char* kIds = "USBRECOVER_IDS";
+
+/// A table entry with a `port` covers what fails to enumerate there, before any device exists to
+/// carry properties: its policy goes on the hub, every name above with "USBRECOVER_PORT<N>_" in
+/// place of "USBRECOVER_" for port N ("USBRECOVER_PORT2_METHODS").
+inline std::string port_property(unsigned port, const char* name) {
+  return "USBRECOVER_PORT" + std::to_string(port) + "_" + std::string(name + 11);  // past "USBRECOVER_"
+}
 
 }  // namespace usbrecover::prop

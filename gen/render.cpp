@@ -2,6 +2,7 @@
 #include "render.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -82,9 +83,55 @@ std::string rule_text(const DeviceRule& r) {
        env(prop::kWindowMs, std::to_string(p.window.count())) + ", " +
        env(prop::kCooldownMs, std::to_string(p.cooldown.count())) + ", \\\n  ";
   s += env(prop::kProbe, to_string(p.probe)) + ", " +
-       env(prop::kAllowCollateral, p.allow_collateral ? "1" : "0");
+       env(prop::kAllowCollateral, p.allow_collateral ? "1" : "0") + ", \\\n  ";
+  s += env(prop::kStaleAfterMs, std::to_string(p.stale_after.count())) + ", " +
+       env(prop::kOffTimeMs, std::to_string(p.off_time.count()));
   if (!services.empty()) s += ", " + env(prop::kServices, services);
   s += ", \\\n  GOTO=\"usbrecover_matched\"\n\n";
+  return s;
+}
+
+/// "1-1.2" -> the hub "1-1" and its port 2; "1-2" -> the root hub "usb1" and its port 2.
+std::pair<std::string, unsigned> hub_and_port(const std::string& port_path) {
+  const auto dot = port_path.rfind('.');
+  if (dot != std::string::npos)
+    return {port_path.substr(0, dot), static_cast<unsigned>(std::stoul(port_path.substr(dot + 1)))};
+  const auto dash = port_path.find('-');
+  return {"usb" + port_path.substr(0, dash), static_cast<unsigned>(std::stoul(port_path.substr(dash + 1)))};
+}
+
+/// The rules that put each port entry's policy on its hub: a device that fails to enumerate
+/// exists nowhere to carry properties, so `usbrecover watch` and `handle --trigger port-failed`
+/// read them from the hub (USBRECOVER_PORT<N>_*). Entries naming one port agree on the policy
+/// (check_ports); the ids of all of them are what may enumerate there.
+std::string port_rules_text(const Table& table) {
+  std::map<std::string, std::vector<const DeviceRule*>> by_port;
+  for (const auto& r : table.rules)
+    if (!r.match.port.empty()) by_port[r.match.port].push_back(&r);
+  std::string s;
+  for (const auto& [port_path, rules] : by_port) {
+    const DeviceRule& r = *rules.front();
+    const Policy& p = r.policy;
+    auto [hub, port] = hub_and_port(port_path);
+    std::set<std::string> ids;
+    for (const auto* each : rules) ids.insert(to_string(each->match.id));
+    std::string id_list;
+    for (const auto& id : ids) id_list += (id_list.empty() ? "" : " ") + id;
+    auto penv = [port = port](const char* key, std::string_view value) {
+      return "ENV{" + prop::port_property(port, key) + "}=\"" + udev_value(value) + "\"";
+    };
+    s += "# Port " + port_path + ": " + r.name + " (" + r.source() + "), what fails to enumerate there\n";
+    s += "KERNEL==\"" + hub + "\", " + penv(prop::kSchema, prop::kSchemaValue) + ", " +
+         penv(prop::kName, r.name) + ", \\\n  ";
+    s += penv(prop::kSource, r.source()) + ", " + penv(prop::kMethods, join_methods(p.methods)) + ", \\\n  ";
+    s += penv(prop::kMaxResets, std::to_string(p.max_resets)) + ", " +
+         penv(prop::kWindowMs, std::to_string(p.window.count())) + ", " +
+         penv(prop::kCooldownMs, std::to_string(p.cooldown.count())) + ", \\\n  ";
+    s += penv(prop::kProbe, to_string(p.probe)) + ", " +
+         penv(prop::kAllowCollateral, p.allow_collateral ? "1" : "0") + ", " +
+         penv(prop::kOffTimeMs, std::to_string(p.off_time.count())) + ", \\\n  ";
+    s += penv(prop::kIds, id_list) + "\n\n";
+  }
   return s;
 }
 
@@ -109,6 +156,7 @@ std::string render_rules(const Table& table, const RenderOptions& o) {
   s += "ACTION==\"remove\", GOTO=\"usbrecover_end\"\n"
        "SUBSYSTEM!=\"usb\", GOTO=\"usbrecover_end\"\n"
        "ENV{DEVTYPE}!=\"usb_device\", GOTO=\"usbrecover_end\"\n\n";
+  s += port_rules_text(table);
   for (const auto& r : table.rules) s += rule_text(r);
   s += "GOTO=\"usbrecover_end\"\n\n"
        "LABEL=\"usbrecover_matched\"\n"
@@ -177,6 +225,8 @@ std::vector<OutputFile> render(const Table& table, const RenderOptions& o) {
       {OutputFile::Dir::Units, "usbrecover@.service", instantiate(embedded::kServiceTemplate, table, o)});
   out.push_back({OutputFile::Dir::Units, "usbrecover-repair.service",
                  instantiate(embedded::kRepairTemplate, table, o)});
+  out.push_back(
+      {OutputFile::Dir::Units, "usbrecover-watch.service", instantiate(embedded::kWatchTemplate, table, o)});
   std::set<std::string> services;
   for (const auto& r : table.rules) services.insert(r.services.begin(), r.services.end());
   for (const auto& svc : services)

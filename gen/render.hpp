@@ -37,8 +37,9 @@ struct OutputFile {
 std::string render_rules(const Table& table, const RenderOptions& options);
 /// The drop-in for one service, covering every rule that names it.
 std::string render_dropin(const Table& table, const std::string& service, const RenderOptions& options);
-/// Every file: the rules, usbrecover@.service, usbrecover-repair.service, and one drop-in per
-/// service named in the table, sorted by directory and name.
+/// Every file: the rules, usbrecover@.service, usbrecover-repair.service,
+/// usbrecover-watch.service, and one drop-in per service named in the table, sorted by
+/// directory and name.
 std::vector<OutputFile> render(const Table& table, const RenderOptions& options);
 
 }  // namespace usbrecover::gen

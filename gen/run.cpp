@@ -255,6 +255,10 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
   }
 
   Table table = merge(files, parsed);
+  if (auto port_diags = check_ports(table); !port_diags.empty()) {
+    for (const auto& d : port_diags) err << d.str() << "\n";
+    return kExitData;
+  }
   std::string sources;
   for (const auto& f : files) sources += (sources.empty() ? "" : ", ") + f;
   if (o.check) {

@@ -14,9 +14,9 @@ namespace usbrecover::gen {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> kPolicyKeys = {"group",    "mode",       "keep_awake",
-                                                         "methods",  "max_resets", "window",
-                                                         "cooldown", "probe",      "allow_collateral"};
+constexpr std::array<std::string_view, 11> kPolicyKeys = {
+    "group",    "mode",  "keep_awake",       "methods",     "max_resets", "window",
+    "cooldown", "probe", "allow_collateral", "stale_after", "off_time"};
 constexpr std::array<std::string_view, 7> kMatchKeys = {"name",   "ids",  "manufacturer", "product",
                                                         "serial", "port", "services"};
 constexpr std::array<std::string_view, 3> kTopKeys = {"schema", "defaults", "device"};
@@ -161,6 +161,20 @@ bool FileValidator::apply_policy(const Field& f, Policy& p) {
     }
   } else if (f.key == "cooldown") {
     if (auto d = duration(f)) p.cooldown = *d;
+  } else if (f.key == "stale_after") {
+    if (auto d = duration(f)) {
+      if (d->count() == 0)
+        error(v.where, "'stale_after' must be longer than 0s");
+      else
+        p.stale_after = *d;
+    }
+  } else if (f.key == "off_time") {
+    if (auto d = duration(f)) {
+      if (*d < Millis(100) || *d > Millis(60'000))
+        error(v.where, "'off_time' must be between 100ms and 1m, not " + quoted(v.text));
+      else
+        p.off_time = *d;
+    }
   } else if (f.key == "probe") {
     if (auto s = string_value(f)) {
       if (auto probe = probe_from_string(*s))
@@ -353,6 +367,19 @@ std::string quoted(std::string_view s) {
 
 std::vector<DeviceRule> validate_file(const Node& root, Diagnostics& diags) {
   return FileValidator(diags).run(root);
+}
+
+Diagnostics check_ports(const Table& table) {
+  Diagnostics diags;
+  std::map<std::string, const DeviceRule*> first;
+  for (const auto& r : table.rules) {
+    if (r.match.port.empty()) continue;
+    auto [it, inserted] = first.emplace(r.match.port, &r);
+    if (inserted || it->second->policy == r.policy) continue;
+    diags.push_back({r.id, "port " + r.match.port + " is named again with a different policy (first at " +
+                               it->second->id.str() + "); what fails to enumerate there needs one"});
+  }
+  return diags;
 }
 
 Table merge(const std::vector<std::string>& sources, const std::vector<std::vector<DeviceRule>>& files) {

@@ -18,6 +18,10 @@ std::vector<DeviceRule> validate_file(const Node& root, Diagnostics& diags);
 /// rule with the same match (as quirks files and drop-ins override). Returns the sorted table.
 Table merge(const std::vector<std::string>& sources, const std::vector<std::vector<DeviceRule>>& files);
 
+/// What fails to enumerate at a port is recovered by the policy of the entries that name the
+/// port: they must agree on it. One diagnostic per entry that does not, at its id.
+Diagnostics check_ports(const Table& table);
+
 /// Quotes a user string for a message in single quotes: printable ASCII as is, anything else as \xNN, so a
 /// hostile table cannot put control characters on the terminal.
 std::string quoted(std::string_view s);

@@ -51,6 +51,13 @@ Action pause_action(Millis d) {
   a.duration = d;
   return a;
 }
+Action warm_reset_action(std::string hub_devnode, unsigned port) {
+  Action a;
+  a.kind = Action::Kind::WarmReset;
+  a.target = std::move(hub_devnode);
+  a.port = port;
+  return a;
+}
 
 std::string to_string(const Action& a) {
   switch (a.kind) {
@@ -62,6 +69,8 @@ std::string to_string(const Action& a) {
       return "port-power " + a.target + " " + std::to_string(a.port) + (a.on ? " on" : " off");
     case Action::Kind::Pause:
       return "pause " + format_duration(a.duration);
+    case Action::Kind::WarmReset:
+      return "warm-reset " + a.target + " " + std::to_string(a.port);
   }
   return {};
 }
@@ -84,6 +93,11 @@ std::optional<Action> parse_action(std::string_view line) {
     if (!port || *port == 0 || *port > 255) return std::nullopt;
     return port_power_action(std::string(words[1]), *port, words[3] == "on");
   }
+  if (verb == "warm-reset" && words.size() == 3) {
+    auto port = parse_uint(words[2]);
+    if (!port || *port == 0 || *port > 255) return std::nullopt;
+    return warm_reset_action(std::string(words[1]), *port);
+  }
   if (verb == "pause" && words.size() == 2) {
     auto d = parse_duration(words[1]);
     if (!d) return std::nullopt;
@@ -103,6 +117,8 @@ Status perform(Effects& fx, const Action& a) {
     case Action::Kind::Pause:
       fx.pause(a.duration);
       return Ok{};
+    case Action::Kind::WarmReset:
+      return fx.warm_reset_port(a.target, a.port);
   }
   return Error{.context = {}, .object = to_string(a), .reason = "unknown action", .errnum = 0};
 }

@@ -28,6 +28,13 @@ class Effects {
   /// hub's usbfs node.
   virtual Status set_port_power(const std::string& hub_devnode, unsigned port, bool on) = 0;
 
+  /// Hub class request SetPortFeature(BH_PORT_RESET), a warm reset, for `port` (1-based) of a
+  /// SuperSpeed hub through its usbfs node; returns once the port says the reset is over and
+  /// the link is up again, or fails when it says the device is gone or the link did not come
+  /// back (bounded: a warm reset and the link training after it take well under a second).
+  /// The kernel is not told: see plan_method() for the reset that tells it.
+  virtual Status warm_reset_port(const std::string& hub_devnode, unsigned port) = 0;
+
   /// Waits at least `d`. Only for delays the hardware demands (a hub's power-on-to-power-good
   /// time), never to wait for a device: the verifier listens to udev for that.
   virtual void pause(std::chrono::milliseconds d) = 0;

@@ -8,23 +8,26 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <ctime>
+#include <thread>
 #include <utility>
 
+#include "act/hub_request.hpp"
+#include "policy.hpp"
 #include "util/path.hpp"
 
 namespace usbrecover {
 
 namespace {
 
-// USB 2.0 spec 11.24.2: hub class requests to a port (bmRequestType: host-to-device, class,
-// other), ClearFeature = 1, SetFeature = 3, and table 11-17: PORT_POWER = 8.
-constexpr std::uint8_t kPortRequestType = 0x23;
-constexpr std::uint8_t kClearFeature = 1;
-constexpr std::uint8_t kSetFeature = 3;
-constexpr std::uint16_t kPortPower = 8;
 // A hub answers a port request in microseconds; this only bounds a hub that no longer answers.
 constexpr unsigned kControlTimeoutMs = 5000;
+// A warm reset lasts 80 to 120 ms (USB 3.0 spec tReset) and the link's training after it up to
+// 360 ms more (tPollingLFPSTimeout); the kernel gives its own resets 800 ms (HUB_RESET_TIMEOUT).
+constexpr std::chrono::milliseconds kWarmResetTimeout{1000};
+// How often the port's status is read meanwhile, as the kernel's hub_port_wait_reset does.
+constexpr std::chrono::milliseconds kWarmResetPoll{10};
 
 Error outside(const std::string& path, const std::string& root) {
   return Error{.context = {}, .object = path, .reason = "not below '" + root + "', refusing", .errnum = 0};
@@ -35,6 +38,19 @@ Result<int> open_node(const std::string& devnode) {
   int fd = ::open(devnode.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return errno_error(devnode, "open failed");
   return fd;
+}
+
+// One control request through usbfs; the number of bytes transferred, or -1 with errno set.
+int send(int fd, const SetupPacket& p, void* data) {
+  usbdevfs_ctrltransfer ctrl{};
+  ctrl.bRequestType = p.request_type;
+  ctrl.bRequest = p.request;
+  ctrl.wValue = p.value;
+  ctrl.wIndex = p.index;
+  ctrl.wLength = p.length;
+  ctrl.timeout = kControlTimeoutMs;
+  ctrl.data = data;
+  return ::ioctl(fd, USBDEVFS_CONTROL, &ctrl);
 }
 
 }  // namespace
@@ -121,16 +137,61 @@ Status LinuxEffects::set_port_power(const std::string& hub_devnode, unsigned por
   }
   auto fd = open_node(hub_devnode);
   if (!fd) return fd.error();
-  usbdevfs_ctrltransfer ctrl{};
-  ctrl.bRequestType = kPortRequestType;
-  ctrl.bRequest = on ? kSetFeature : kClearFeature;
-  ctrl.wValue = kPortPower;
-  ctrl.wIndex = static_cast<std::uint16_t>(port);
-  ctrl.wLength = 0;
-  ctrl.timeout = kControlTimeoutMs;
-  ctrl.data = nullptr;
   Status st = Ok{};
-  if (::ioctl(*fd, USBDEVFS_CONTROL, &ctrl) < 0) st = errno_error(hub_devnode, reason);
+  if (send(*fd, port_feature_request(on, kPortPowerFeature, static_cast<std::uint8_t>(port)), nullptr) < 0)
+    st = errno_error(hub_devnode, reason);
+  ::close(*fd);
+  return st;
+}
+
+// The hub driver is left bound: usbfs passes a request to a port (recipient "other") through to
+// the hub, and for a root hub to the controller driver's hub_control(), which is how port power
+// is switched too. xHCI's hub_control() turns BH_PORT_RESET into PORTSC's Warm Port Reset bit.
+// The hub driver then sees the port's reset-change bits and only clears them (the VM bed,
+// tests/vm/README.md): the device, at address 0 and unconfigured after a warm reset, is not
+// set up again until someone resets it the kernel's way, which the method's next step does.
+Status LinuxEffects::warm_reset_port(const std::string& hub_devnode, unsigned port) {
+  const std::string what = "port " + std::to_string(port) + " warm reset";
+  auto fail = [&](const std::string& why) {
+    return Error{.context = {}, .object = hub_devnode, .reason = what + ": " + why, .errnum = 0};
+  };
+  if (!is_below(hub_devnode, dev_root_)) return outside(hub_devnode, dev_root_);
+  if (port == 0 || port > 255) return fail("no such port");
+  auto fd = open_node(hub_devnode);
+  if (!fd) return fd.error();
+  const auto number = static_cast<std::uint8_t>(port);
+  if (send(*fd, port_feature_request(true, kBhPortResetFeature, number), nullptr) < 0) {
+    Error e = errno_error(hub_devnode, what + " failed");
+    ::close(*fd);
+    return e;
+  }
+  // The request only starts the reset. The next step (the kernel's own reset of the device) must
+  // not begin while the link is still down, so wait for the port to say it is up.
+  const auto deadline = std::chrono::steady_clock::now() + kWarmResetTimeout;
+  Status st = Ok{};
+  for (;;) {
+    std::uint8_t status[4] = {};
+    const int n = send(*fd, port_status_request(number), status);
+    if (n < 0) {
+      st = errno_error(hub_devnode, what + ": port status request failed");
+      break;
+    }
+    if (n != 4) {
+      st = fail("the hub answered the port status request with " + std::to_string(n) + " bytes, not 4");
+      break;
+    }
+    const auto progress = warm_reset_progress(static_cast<std::uint16_t>(status[0] | (status[1] << 8)));
+    if (progress.state == WarmResetProgress::State::Done) break;
+    if (progress.state == WarmResetProgress::State::Failed) {
+      st = fail(progress.why);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      st = fail("not over after " + format_duration(kWarmResetTimeout) + ": " + progress.why);
+      break;
+    }
+    std::this_thread::sleep_for(kWarmResetPoll);
+  }
   ::close(*fd);
   return st;
 }

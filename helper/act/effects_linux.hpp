@@ -22,6 +22,7 @@ class LinuxEffects final : public Effects {
   Status write_sysfs(const std::string& path, std::string_view value) override;
   Status reset_device(const std::string& devnode) override;
   Status set_port_power(const std::string& hub_devnode, unsigned port, bool on) override;
+  Status warm_reset_port(const std::string& hub_devnode, unsigned port) override;
   void pause(std::chrono::milliseconds d) override;
 
  private:

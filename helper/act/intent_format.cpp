@@ -79,6 +79,7 @@ Status validate_undo(const Action& undo, const Roots& roots) {
     }
     case Action::Kind::ResetDevice:
     case Action::Kind::Pause:
+    case Action::Kind::WarmReset:  // turns nothing off: never an undo
       break;
   }
   return plain(line, "not an undo usbrecover writes");

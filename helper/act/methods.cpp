@@ -67,7 +67,7 @@ std::vector<Step> join(std::vector<Step> off, std::optional<Millis> hold, std::v
   return off;
 }
 
-Result<Plan> plan_port_power(const Snapshot& snap) {
+Result<Plan> plan_port_power(const Snapshot& snap, const PlanOptions& opts) {
   const UsbDevice& dev = snap.device;
   if (!snap.hub || !snap.port)
     return refused(dev.sysname + " is a root hub; it has no upstream port to power off");
@@ -93,7 +93,8 @@ Result<Plan> plan_port_power(const Snapshot& snap) {
                      "' whose hub is not known");
     }
   }
-  Millis off_time = std::max(kMinPowerOff, Millis(hub.power_on_to_good_ms));
+  Millis off_time =
+      std::max({kMinPowerOff, Millis(hub.power_on_to_good_ms), opts.off_time.value_or(Millis(0))});
   if (snap.peer_hub) off_time = std::max(off_time, Millis(snap.peer_hub->power_on_to_good_ms));
 
   // The halves in the order they go off: USB2 first, SuperSpeed last, so that SuperSpeed is
@@ -133,15 +134,67 @@ Result<Plan> plan_port_power(const Snapshot& snap) {
   return plan;
 }
 
+// sysfs's `speed` in Mbit/s ("1.5", "480", "5000", "10000") is SuperSpeed or faster.
+bool at_superspeed(const std::string& speed) {
+  auto mbps = parse_uint(speed);
+  return mbps && *mbps >= 5000;
+}
+
+// A warm reset (USB 3.0 spec 7.4.2, 10.14.2.6.x) is the SuperSpeed port's own reset: unlike the
+// hot reset of USBDEVFS_RESET, sent on a running link, it takes the link down and trains it
+// again, as at a connection. It is asked of the parent hub's port, which for a root hub reaches
+// the controller driver's hub_control() (xHCI sets the port's Warm Port Reset bit; dummy_hcd and
+// vhci_hcd take it too), so a root port is no reason to refuse. The kernel started none of it:
+// its hub driver only clears the port's reset-change bits (VM bed, tests/vm/README.md), and the
+// device, at address 0 and unconfigured, is set up again only by the kernel's own reset of it.
+// USBDEVFS_RESET after the warm reset does exactly that (a hot reset on the new link, then the
+// address and configuration again, with the drivers' pre- and post-reset hooks), so the device
+// keeps its device number. Not a `disable` cycle: that would enumerate the device anew, and on a
+// port whose hub cannot switch power (every qemu xHCI root port) it loses the device.
+Result<Plan> plan_warm_reset(const Snapshot& snap) {
+  const UsbDevice& dev = snap.device;
+  if (!snap.hub || !snap.port)
+    return refused(dev.sysname + " is a root hub; it has no upstream port to reset");
+  const Hub& hub = *snap.hub;
+  const std::string no_warm_reset = "a warm reset (BH_PORT_RESET) exists only on SuperSpeed ports";
+  const std::string at = dev.speed.empty() ? "at an unknown speed" : "at " + dev.speed + " Mbit/s";
+  if (!at_superspeed(dev.speed) && dev.version.starts_with("3.")) {
+    // A USB3 device on its USB 2.0 connection hangs off the USB 2.0 half of the connector.
+    return refused(dev.sysname + " is a USB " + dev.version + " device connected " + at +
+                   ": it fell back to USB 2.0, and " + no_warm_reset +
+                   "; port-power, which powers both halves of the connector off, may bring it back at "
+                   "SuperSpeed");
+  }
+  if (!hub.superspeed) {
+    return refused(dev.sysname + " is on port " + std::to_string(snap.port->number) + " of " +
+                   hub.device.sysname + ", a USB 2.0 hub: " + no_warm_reset);
+  }
+  if (!at_superspeed(dev.speed)) return refused(dev.sysname + " is connected " + at + ": " + no_warm_reset);
+  if (hub.device.devnode.empty()) return refused("hub " + hub.device.sysname + " has no device node");
+  if (dev.devnode.empty()) return refused(dev.sysname + " has no device node");
+  Plan plan;
+  plan.steps = {Step{warm_reset_action(hub.device.devnode, snap.port->number), std::nullopt},
+                Step{reset_action(dev.devnode), std::nullopt}};
+  return plan;
+}
+
 Result<Plan> plan_steps(const Snapshot& snap, Method method, const PlanOptions& opts) {
   const UsbDevice& dev = snap.device;
   Plan plan;
+  // Nothing enumerated on the port (a port entry's recovery): only the port, its hub and the
+  // controller can be acted on.
+  if (!snap.device_present && (method == Method::Device || method == Method::WarmReset ||
+                               method == Method::Rebind || method == Method::Authorize))
+    return refused("nothing enumerated on port " + dev.port_path + " for " + std::string(to_string(method)) +
+                   " to act on");
   switch (method) {
     case Method::Device:
       if (dev.is_root_hub) return refused(dev.sysname + " is a root hub, which the kernel does not reset");
       if (dev.devnode.empty()) return refused(dev.sysname + " has no device node");
       plan.steps = {Step{reset_action(dev.devnode), std::nullopt}};
       return plan;
+    case Method::WarmReset:
+      return plan_warm_reset(snap);
     case Method::Rebind: {
       std::vector<Step> off;
       std::vector<Step> on;
@@ -166,7 +219,7 @@ Result<Plan> plan_steps(const Snapshot& snap, Method method, const PlanOptions& 
                     Step{write_action(dev.syspath + "/authorized", "1"), std::nullopt}};
       return plan;
     case Method::PortPower:
-      return plan_port_power(snap);
+      return plan_port_power(snap, opts);
     case Method::Hub:
       if (!snap.hub) return refused(dev.sysname + " is a root hub; it has no parent hub");
       if (snap.hub->device.is_root_hub) {
@@ -209,6 +262,7 @@ std::vector<UsbDevice> collateral(const Snapshot& snap, Method method) {
     if (is_below_device(d, dev)) return true;
     switch (method) {
       case Method::Device:
+      case Method::WarmReset:  // the USB 2.0 half of the connector keeps its link
       case Method::Rebind:
       case Method::Authorize:
         return false;
@@ -255,7 +309,24 @@ Result<Plan> plan_method(const Snapshot& snap, Method method, const PlanOptions&
   if (!plan) return plan;
   plan->method = method;
   plan->collateral = collateral(snap, method);
+  plan->port_users = port_users(snap);
   return plan;
+}
+
+std::vector<std::string> port_users(const Snapshot& snap) {
+  std::size_t ttys = 0;
+  for (const Interface& i : snap.device.interfaces) ttys += i.ttys.size();
+  std::vector<std::string> out;
+  if (ttys < 2) return out;
+  for (const Interface& i : snap.device.interfaces) {
+    for (const TtyPort& t : i.ttys) {
+      if (t.name == snap.own_tty || t.users.empty()) continue;
+      std::string users;
+      for (const auto& u : t.users) users += (users.empty() ? "" : "; ") + u;
+      out.push_back(t.name + " of " + snap.device.sysname + " (" + terminal_safe(users) + ")");
+    }
+  }
+  return out;
 }
 
 std::string describe_device(const UsbDevice& d) {
@@ -271,13 +342,14 @@ std::string describe_device(const UsbDevice& d) {
 }
 
 Status refuse_collateral(const Plan& plan, bool allow_collateral) {
-  if (plan.collateral.empty() || allow_collateral) return Ok{};
+  if ((plan.collateral.empty() && plan.port_users.empty()) || allow_collateral) return Ok{};
   std::string names;
   bool mounted = false;
   for (const UsbDevice& d : plan.collateral) {
     names += (names.empty() ? "" : ", ") + describe_device(d);
     mounted = mounted || !d.mounts.empty();
   }
+  for (const auto& u : plan.port_users) names += (names.empty() ? "" : ", ") + u;
   std::string reason = "method " + std::string(to_string(plan.method)) + " would also disturb " + names;
   if (mounted) reason += "; a mounted filesystem may lose data";
   reason += " (use --allow-collateral to accept)";

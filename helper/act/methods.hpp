@@ -33,6 +33,9 @@ struct Plan {
   std::vector<Step> steps;
   /// Every other device the steps disturb (each with its mounts), in snapshot order.
   std::vector<UsbDevice> collateral;
+  /// The other ports of a multi-port serial device that someone uses, as describe_tty() words
+  /// them: every method drops every tty of the device.
+  std::vector<std::string> port_users;
   /// True when the device comes back with a new device number (it is enumerated anew).
   bool reenumerates = false;
 };
@@ -40,19 +43,24 @@ struct Plan {
 /// Inputs to planning besides the snapshot.
 struct PlanOptions {
   std::string sysfs_root = "/sys";  ///< where /bus/usb/drivers and /bus/pci/drivers live
+  /// How long port-power keeps the port off (a table entry's off_time); never less than the
+  /// hub's power-on-to-good time and 100 ms, which is also what it is without it.
+  std::optional<Millis> off_time;
 };
 
 /// The steps of `method` for the snapshot's device. An Error when the method cannot apply:
 /// a device that is not authorized (see blocked_by_authorization), a root hub for `device`/`hub`,
 /// a hub that does not switch port power, no driver to rebind, no device node. Collateral is computed but not
-/// judged here: see refuse_collateral().
+/// judged here: see refuse_collateral(). `warm-reset` also refuses a device not connected at
+/// SuperSpeed and a port of a USB 2.0 hub, saying when a USB3 device fell back to USB 2.0.
 Result<Plan> plan_method(const Snapshot& snap, Method method, const PlanOptions& opts = {});
 
 /// Why a device whose `authorized` is 0 is left alone: "1-1.2 is not authorized (authorized = 0):
 /// blocked by the USB authorization policy (…), which usbrecover does not override".
 std::string blocked_by_authorization(const UsbDevice& d);
 
-/// The other devices `method` disturbs: the device's own descendants always; for `port-power`
+/// The other devices `method` disturbs: the device's own descendants always (and only those for
+/// `device`, `warm-reset`, `rebind`, `authorize`); for `port-power`
 /// on a ganged hub the devices on the gang's other ports; for `hub` everything below the hub;
 /// for `controller` everything on the controller. Never the device itself.
 std::vector<UsbDevice> collateral(const Snapshot& snap, Method method);
@@ -60,8 +68,12 @@ std::vector<UsbDevice> collateral(const Snapshot& snap, Method method);
 /// "1-1.3 (0781:5567 SanDisk Cruzer, mounted on /media/usb)": how a disturbed device is named.
 std::string describe_device(const UsbDevice& d);
 
+/// The ttys of the device that are used and are not `own_tty`, when it has more than one tty:
+/// "ttyUSB1 of 1-1.2 (nutdrv_qx (pid 812); NUT instance [ups2])".
+std::vector<std::string> port_users(const Snapshot& snap);
+
 /// Ok when the plan disturbs nobody else or `allow_collateral`; otherwise an Error naming every
-/// device it would disturb, mounted filesystems called out.
+/// device it would disturb, mounted filesystems called out, and every other port in use.
 Status refuse_collateral(const Plan& plan, bool allow_collateral);
 
 }  // namespace usbrecover

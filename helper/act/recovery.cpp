@@ -43,7 +43,7 @@ std::vector<std::string> repair_left_behind(const std::string& sysfs_root, const
 
 RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader& reader,
                           const RecoveryRoots& roots, std::chrono::steady_clock::time_point deadline,
-                          const StopCheck& stop) {
+                          const StopCheck& stop, const std::vector<UsbId>& expect_ids) {
   RecoveryOutcome o;
   o.events = udevd_running(roots.udev_control) ? EventSource::Udev : EventSource::Kernel;
   // Listen before acting, so the device's own events are never missed.
@@ -62,9 +62,10 @@ RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader
     o.error = e;
     return o;
   }
-  auto after = verifier->wait(
-      snap.device, plan.reenumerates, deadline, [&](const std::string& path) { return reader.device(path); },
-      stop);
+  auto read = [&](const std::string& path) { return reader.device(path); };
+  auto after = snap.device_present
+                   ? verifier->wait(snap.device, plan.reenumerates, deadline, read, stop)
+                   : verifier->wait_enumerated(snap.device.syspath, expect_ids, deadline, read, stop);
   if (!after) {
     o.error = after.error();
     return o;

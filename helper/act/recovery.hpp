@@ -45,9 +45,11 @@ std::string events_note(const RecoveryOutcome& o);
 /// Runs `plan` on the snapshot's device through the real effects, with intents, then waits
 /// (udev events, no sleeps; the kernel's uevents where udevd does not run) until the same device
 /// is back or `deadline`/`stop` says to give up.
+/// For a port on which nothing had enumerated (snap.device_present false), it waits for a device
+/// to enumerate there instead, with one of `expect_ids` when any are given.
 RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader& reader,
                           const RecoveryRoots& roots, std::chrono::steady_clock::time_point deadline,
-                          const StopCheck& stop);
+                          const StopCheck& stop, const std::vector<UsbId>& expect_ids = {});
 
 /// Performs the intents of runs that are no longer alive (as `usbrecover repair` does) and
 /// returns one line per thing restored or still failing; empty when nothing was left behind.

@@ -147,23 +147,74 @@ Result<UsbDevice> Verifier::wait(const UsbDevice& before, bool reenumerates,
     pollfd p{fd, POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(std::min<Millis::rep>(left.count(), 60000)));
     if (r < 0 && errno != EINTR) return verify_error("udev", "poll failed", errno);
-    // Drain everything queued, then look at the device once.
-    while (r > 0) {
-      udev_device* ev = udev_monitor_receive_device(monitor_);
-      if (ev == nullptr) break;
-      const char* path = udev_device_get_syspath(ev);
-      const char* action = udev_device_get_action(ev);
-      const char* devnum = udev_device_get_sysattr_value(ev, "devnum");
-      const char* prop_devnum = udev_device_get_property_value(ev, "DEVNUM");
-      if (path != nullptr && action != nullptr && before.syspath == path &&
-          (std::strcmp(action, "add") == 0 || std::strcmp(action, "bind") == 0)) {
-        const char* n = prop_devnum != nullptr ? prop_devnum : devnum;
-        if (n != nullptr && std::strtoul(n, nullptr, 10) != before.devnum) announced = true;
-      }
-      udev_device_unref(ev);
-      pollfd again{fd, POLLIN, 0};
-      r = ::poll(&again, 1, 0);
+    if (r > 0 && drain(before.syspath, before.devnum)) announced = true;
+  }
+}
+
+bool Verifier::drain(const std::string& syspath, std::optional<unsigned> old_devnum) {
+  bool seen = false;
+  const int fd = udev_monitor_get_fd(monitor_);
+  for (;;) {
+    udev_device* ev = udev_monitor_receive_device(monitor_);
+    if (ev == nullptr) break;
+    const char* path = udev_device_get_syspath(ev);
+    const char* action = udev_device_get_action(ev);
+    const char* devnum = udev_device_get_sysattr_value(ev, "devnum");
+    const char* prop_devnum = udev_device_get_property_value(ev, "DEVNUM");
+    if (path != nullptr && action != nullptr && syspath == path &&
+        (std::strcmp(action, "add") == 0 || std::strcmp(action, "bind") == 0)) {
+      const char* n = prop_devnum != nullptr ? prop_devnum : devnum;
+      if (!old_devnum || (n != nullptr && std::strtoul(n, nullptr, 10) != *old_devnum)) seen = true;
     }
+    udev_device_unref(ev);
+    pollfd again{fd, POLLIN, 0};
+    if (::poll(&again, 1, 0) <= 0) break;
+  }
+  return seen;
+}
+
+Result<UsbDevice> Verifier::wait_enumerated(const std::string& syspath, const std::vector<UsbId>& ids,
+                                            std::chrono::steady_clock::time_point deadline,
+                                            const DeviceReader& read, const StopCheck& stop) {
+  using Clock = std::chrono::steady_clock;
+  const std::string name = syspath.substr(syspath.rfind('/') + 1);
+  bool announced = false;
+  std::string why = "nothing enumerated on " + name + " yet";
+  Clock::time_point unauthorized_until = Clock::time_point::max();
+  const int fd = udev_monitor_get_fd(monitor_);
+  for (;;) {
+    auto wake = deadline;
+    if (auto now = read(syspath)) {
+      const bool wanted = ids.empty() || std::any_of(ids.begin(), ids.end(), [&](const UsbId& id) {
+                            return id.vendor == now->vendor && (!id.product || *id.product == now->product);
+                          });
+      if (!wanted) {
+        why = "a device with other ids (" + hex4(now->vendor) + ":" + hex4(now->product) +
+              ") enumerated on " + name;
+      } else if (!announced) {
+        why = "udev has not announced " + name + " yet";
+      } else if (now->authorized) {
+        return *now;
+      } else {
+        if (unauthorized_until == Clock::time_point::max())
+          unauthorized_until = std::min(deadline, Clock::now() + kPolicyGrace);
+        if (Clock::now() >= unauthorized_until) return *now;
+        wake = unauthorized_until;
+        why = name + " is not authorized";
+      }
+    }
+    if (stop) {
+      if (auto s = stop()) return verify_error(name, *s + " while waiting for a device to enumerate: " + why);
+    }
+    auto left = std::chrono::duration_cast<Millis>(wake - Clock::now());
+    if (left.count() <= 0) {
+      if (wake != deadline) continue;
+      return verify_error(name, "no device enumerated in time: " + why);
+    }
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(std::min<Millis::rep>(left.count(), 60000)));
+    if (r < 0 && errno != EINTR) return verify_error("udev", "poll failed", errno);
+    if (r > 0 && drain(syspath, std::nullopt)) announced = true;
   }
 }
 

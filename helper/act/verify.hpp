@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "act/executor.hpp"
 #include "error.hpp"
@@ -70,9 +71,19 @@ class Verifier {
                          std::chrono::steady_clock::time_point deadline, const DeviceReader& read,
                          const StopCheck& stop = {});
 
+  /// After a recovery of a port on which nothing had enumerated: waits until a device is at
+  /// `syspath`, its arrival announced, with one of `ids` when any are given. A device that stays
+  /// unauthorized for kPolicyGrace is returned as it is (authorized false), as by wait().
+  Result<UsbDevice> wait_enumerated(const std::string& syspath, const std::vector<UsbId>& ids,
+                                    std::chrono::steady_clock::time_point deadline, const DeviceReader& read,
+                                    const StopCheck& stop = {});
+
   [[nodiscard]] EventSource source() const { return source_; }
 
  private:
+  /// Receives every queued event; true when one is an "add" or "bind" of `syspath` (with a device
+  /// number other than `old_devnum`, when given).
+  bool drain(const std::string& syspath, std::optional<unsigned> old_devnum);
   Verifier(udev* u, udev_monitor* m, EventSource s) : udev_(u), monitor_(m), source_(s) {}
   udev* udev_ = nullptr;
   udev_monitor* monitor_ = nullptr;

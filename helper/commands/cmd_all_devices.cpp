@@ -29,6 +29,8 @@ std::optional<AllDevices> read_all_devices(std::string_view command, std::string
   ReaderOptions options;
   options.dev_root = ctx.dev_root;
   options.mountinfo = ctx.mountinfo;
+  options.swaps = ctx.swaps;
+  options.proc_root = ctx.proc_root;
   auto reader = SnapshotReader::open(options);
   if (!reader) {
     ctx.err << "usbrecover: " << command << ": " << reader.error().message() << '\n';

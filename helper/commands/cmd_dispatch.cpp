@@ -3,19 +3,12 @@
 // devpath>.service without waiting for it and returns at once: udev kills what a RUN program
 // leaves behind, and a recovery inside udev's worker would block the device's own events.
 
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <ostream>
 
 #include "commands/commands.hpp"
+#include "commands/systemctl.hpp"
 #include "commands/unit_name.hpp"
 #include "util/text.hpp"
-
-extern char** environ;
 
 namespace usbrecover {
 
@@ -49,21 +42,8 @@ int cmd_dispatch(const Args& args, Context& ctx) {
     return kExitOk;
   }
   // --no-block: queue the job and return; the recovery runs in its own unit, outside udev.
-  // udev gives RUN programs no PATH, so systemctl is looked for where Debian puts it.
-  const char* systemctl = ::access("/usr/bin/systemctl", X_OK) == 0 ? "/usr/bin/systemctl" : "/bin/systemctl";
-  const char* argv[] = {systemctl, "--no-block", "start", unit.c_str(), nullptr};
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, systemctl, nullptr, nullptr, const_cast<char* const*>(argv), environ);
-  if (rc != 0) {
-    ctx.err << "usbrecover: dispatch: cannot run " << systemctl << ": " << std::strerror(rc) << "\n";
-    return kExitSoftware;
-  }
-  int status = 0;
-  pid_t waited;
-  while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
-  }
-  if (waited != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    ctx.err << "usbrecover: dispatch: '" << systemctl << " --no-block start " << unit << "' failed\n";
+  if (auto st = run_systemctl({"--no-block", "start", unit}, ctx.systemctl); !st) {
+    ctx.err << "usbrecover: dispatch: " << st.error().message() << "\n";
     return kExitSoftware;
   }
   return kExitOk;

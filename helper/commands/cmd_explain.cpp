@@ -72,7 +72,7 @@ int cmd_explain(const Args& args, Context& ctx) {
   }
   Trigger trigger = o.trigger.value_or(Trigger::Manual);
   Decision d = decide(PlannerInput{dc->snapshot, policy, *history, trigger, probe, epoch_now(),
-                                   PlanOptions{.sysfs_root = ctx.sysfs_root}});
+                                   PlanOptions{.sysfs_root = ctx.sysfs_root, .off_time = policy.off_time}});
   if (o.json)
     decision_json(ctx.out, *dc, policy, trigger, probe, d);
   else

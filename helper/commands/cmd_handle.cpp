@@ -3,6 +3,7 @@
 // Resolve the device, take its lock, read its policy and history, probe, decide, climb the
 // ladder until a method is verified, record everything, log one line per decision and outcome.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "act/interrupt.hpp"
 #include "act/recovery.hpp"
 #include "commands/entry.hpp"
+#include "commands/handle_stale.hpp"
 #include "decide/state_store.hpp"
 #include "snapshot/probe.hpp"
 #include "util/log.hpp"
@@ -28,12 +30,17 @@ void handle_usage(std::ostream& os) {
   os << "usage: usbrecover handle --trigger add --syspath PATH\n"
         "       usbrecover handle --trigger service-start|service-stop [--unit UNIT]\n"
         "                         (--match SELECTOR [--serial S] | --nut-instance NAME [--ups-conf PATH])\n"
+        "       usbrecover handle --trigger service-stale --unit UNIT --nut-instance NAME [--reason TEXT]\n"
+        "       usbrecover handle --trigger port-failed --port PORTPATH\n"
         "       options: [--timeout DUR] [--metrics FILE] [--dry-run] [--json]\n"
         "\n"
-        "Run by usbrecover@.service (add) and by the drop-ins of services that use a table device\n"
-        "(service-start before the service opens it, service-stop after it ends). Probes the device,\n"
-        "decides, recovers it if needed and allowed, and verifies it came back. --dry-run decides\n"
-        "and prints the decision without acting or recording anything.\n"
+        "Run by usbrecover@.service (add), by the drop-ins of services that use a table device\n"
+        "(service-start before the service opens it, service-stop after it ends) and by\n"
+        "usbrecover watch (service-stale: a NUT driver whose data stays stale or that hangs is\n"
+        "recorded as failed and restarted, so its start recovers the device; port-failed: a port a\n"
+        "table entry covers on which nothing could be enumerated). Probes the device, decides,\n"
+        "recovers it if needed and allowed, and verifies it came back. --dry-run decides and prints\n"
+        "the decision without acting or recording anything.\n"
         "\n"
         "Whatever a run that died left off is put back first. One run per port at a time.\n"
         "\n"
@@ -52,9 +59,12 @@ std::vector<std::pair<std::string, std::string>> fields(const DeviceContext& dc,
           {"USBRECOVER_ENTRY", dc.table ? dc.table->name : ""}};
 }
 
-std::string who(const DeviceContext& dc) {
-  const UsbDevice& d = dc.snapshot.device;
-  return "'" + d.sysname + "' (" + hex4(d.vendor) + ":" + hex4(d.product) + ")";
+/// Whether a device enumerated on a port entry's port since the watcher saw it fail, one the
+/// entry expects (its ids, when it has any).
+bool expected_device(const UsbDevice& d, const std::vector<UsbId>& ids) {
+  return ids.empty() || std::any_of(ids.begin(), ids.end(), [&](const UsbId& id) {
+           return id.vendor == d.vendor && (!id.product || *id.product == d.product);
+         });
 }
 
 /// Waits for the device's lock until `deadline` (service-start: the service should start after
@@ -81,12 +91,21 @@ int cmd_handle(const Args& args, Context& ctx) {
     return kExitOk;
   }
   if (!o.trigger || *o.trigger == Trigger::Manual) {
-    ctx.err << "usbrecover: handle: '--trigger' must be add, service-start or service-stop\n";
+    ctx.err << "usbrecover: handle: '--trigger' must be add, service-start, service-stop, service-stale or "
+               "port-failed\n";
     return kExitUsage;
   }
   const Trigger trigger = *o.trigger;
   if (trigger == Trigger::Add && !o.target.syspath) {
     ctx.err << "usbrecover: handle: '--trigger add' goes with '--syspath'\n";
+    return kExitUsage;
+  }
+  if ((trigger == Trigger::PortFailed) != o.port.has_value()) {
+    ctx.err << "usbrecover: handle: '--port' goes with '--trigger port-failed', and only with it\n";
+    return kExitUsage;
+  }
+  if (trigger == Trigger::ServiceStale && (!o.target.nut_instance || o.unit.empty())) {
+    ctx.err << "usbrecover: handle: '--trigger service-stale' goes with '--nut-instance' and '--unit'\n";
     return kExitUsage;
   }
   const auto deadline = Clock::now() + o.timeout;
@@ -101,13 +120,46 @@ int cmd_handle(const Args& args, Context& ctx) {
   for (const auto& line : repair_left_behind(ctx.sysfs_root, ctx.dev_root, ctx.state_dir))
     info(Priority::Warning, nullptr, "handle: " + line);
 
-  auto prepared = prepare_device(o, ctx, trigger == Trigger::Add, [&](Priority p, const std::string& msg) {
-    info(p, nullptr, "handle: " + msg);
-  });
-  if (const int* rc = std::get_if<int>(&prepared)) return *rc;
-  SnapshotReader& reader = std::get<PreparedDevice>(prepared).reader;
-  DeviceContext* dc = &std::get<PreparedDevice>(prepared).context;
+  // The device the trigger is about, or for port-failed the port on which nothing enumerated.
+  std::optional<SnapshotReader> port_reader;
+  std::optional<DeviceContext> port_context;
+  SnapshotReader* reader_ptr = nullptr;
+  DeviceContext* dc = nullptr;
+  std::variant<PreparedDevice, int> prepared = 0;
+  if (trigger == Trigger::PortFailed) {
+    auto r = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root,
+                                                .mountinfo = ctx.mountinfo,
+                                                .swaps = ctx.swaps,
+                                                .proc_root = ctx.proc_root});
+    if (!r) {
+      info(Priority::Err, nullptr, "handle: " + r.error().message());
+      return kExitSoftware;
+    }
+    port_reader = std::move(*r);
+    auto pc = read_port_context(*port_reader, ctx.sysfs_root, *o.port);
+    if (!pc) {
+      info(Priority::Err, nullptr, "handle: port " + terminal_safe(*o.port) + ": " + pc.error().message());
+      return kExitNotFound;
+    }
+    port_context = std::move(*pc);
+    reader_ptr = &*port_reader;
+    dc = &*port_context;
+  } else {
+    prepared = prepare_device(o, ctx, trigger == Trigger::Add, [&](Priority p, const std::string& msg) {
+      info(p, nullptr, "handle: " + msg);
+    });
+    if (const int* rc = std::get_if<int>(&prepared)) return *rc;
+    reader_ptr = &std::get<PreparedDevice>(prepared).reader;
+    dc = &std::get<PreparedDevice>(prepared).context;
+  }
+  SnapshotReader& reader = *reader_ptr;
   auto not_in_table = [&]() {
+    if (trigger == Trigger::PortFailed) {
+      info(Priority::Info, nullptr,
+           "handle: nothing to do: no table entry covers port " + dc->snapshot.device.port_path +
+               (dc->policy_error.empty() ? "" : ": " + dc->policy_error));
+      return kExitOk;
+    }
     info(Priority::Notice, nullptr,
          "handle: " + who(*dc) + " is not in the usbrecover table" +
              (dc->policy_error.empty()
@@ -132,13 +184,30 @@ int cmd_handle(const Args& args, Context& ctx) {
       return busy ? (trigger == Trigger::Add ? kExitOk : kExitTempFail) : kExitSoftware;
     }
     lock = std::move(*l);
-    auto now = read_device_context(reader, dc->snapshot.device);
-    if (!now) {
-      const bool gone_ok = trigger == Trigger::Add;
-      info(gone_ok ? Priority::Info : Priority::Warning, nullptr, "handle: " + now.error().message());
-      return gone_ok ? kExitOk : kExitNotFound;
+    if (trigger == Trigger::PortFailed) {
+      // The kernel (or a run this one waited for) may have enumerated a device there since.
+      if (auto there = reader.device(dc->snapshot.device.syspath);
+          there && expected_device(*there, dc->table->ids)) {
+        info(Priority::Info, nullptr,
+             "handle: nothing to do: " + describe_device(*there) + " is on port " +
+                 dc->snapshot.device.port_path + " again");
+        return kExitOk;
+      }
+      auto now = read_port_context(reader, ctx.sysfs_root, *o.port);
+      if (!now) {
+        info(Priority::Warning, nullptr, "handle: port " + *o.port + ": " + now.error().message());
+        return kExitNotFound;
+      }
+      *dc = std::move(*now);
+    } else {
+      auto now = read_device_context(reader, dc->snapshot.device, dc->snapshot.own_tty, o.target.ups_conf);
+      if (!now) {
+        const bool gone_ok = trigger == Trigger::Add;
+        info(gone_ok ? Priority::Info : Priority::Warning, nullptr, "handle: " + now.error().message());
+        return gone_ok ? kExitOk : kExitNotFound;
+      }
+      *dc = std::move(*now);
     }
-    *dc = std::move(*now);
     if (!dc->table) return not_in_table();
   }
   const Policy& policy = dc->table->policy;
@@ -161,6 +230,14 @@ int cmd_handle(const Args& args, Context& ctx) {
                    env("EXIT_STATUS")};
     end.failed = !end.result.empty() && end.result != "success";
     if (o.dry_run) return kExitOk;
+    if (const ServiceEnd* verdict = watcher_verdict(history, end.unit, end.at); verdict && !end.failed) {
+      // The stop the watcher's restart made: its verdict (stale, hung) stands for the next start.
+      info(Priority::Info, nullptr,
+           who(*dc) + ": " + end.unit + " stopped for usbrecover watch's restart (" + verdict->exit_status +
+               ")",
+           fields(*dc, trigger));
+      return kExitOk;
+    }
     history.services.push_back(end);
     if (auto s = store.save(dc->key, history); !s)
       info(Priority::Err, nullptr, "handle: " + s.error().message());
@@ -172,6 +249,8 @@ int cmd_handle(const Args& args, Context& ctx) {
     return kExitOk;
   }
 
+  if (trigger == Trigger::ServiceStale) return restart_stale_service(o, ctx, *dc, history, store, lock, log);
+
   // From the probe on, a signal only raises a flag: the megatec probe detaches the interface's
   // driver for its query and must attach it again, and a recovery must undo what it turned off.
   // A driver the probe detaches is journaled as an intent first, for a run killed outright.
@@ -179,10 +258,12 @@ int cmd_handle(const Args& args, Context& ctx) {
   ProbeIntents probe_intents(ctx.sysfs_root, ctx.state_dir);
   const ProbeOptions probe_options{.journal = &probe_intents};
   // A device its authorization policy blocks is not ours: not even probed (decide() says why).
-  ProbeResult probe = dc->snapshot.device.authorized
+  ProbeResult probe = !dc->snapshot.device_present
+                          ? ProbeResult{ProbeResult::State::NotConfigured, "nothing enumerated"}
+                      : dc->snapshot.device.authorized
                           ? run_probe(policy.probe, dc->snapshot.device, probe_options)
                           : ProbeResult{ProbeResult::State::NotConfigured, "not probed: not authorized"};
-  PlanOptions plan_options{.sysfs_root = ctx.sysfs_root};
+  PlanOptions plan_options{.sysfs_root = ctx.sysfs_root, .off_time = policy.off_time};
   Decision d = decide(PlannerInput{dc->snapshot, policy, history, trigger, probe, epoch_now(), plan_options});
   std::string reasons;
   for (const auto& r : d.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
@@ -234,7 +315,7 @@ int cmd_handle(const Args& args, Context& ctx) {
     auto plan = plan_method(snap, rung.method, plan_options);
     if (!plan || !refuse_collateral(*plan, policy.allow_collateral)) continue;
     Attempt attempt{epoch_now(), rung.method, false, ""};
-    RecoveryOutcome out = carry_out(snap, *plan, reader, roots, deadline, stop);
+    RecoveryOutcome out = carry_out(snap, *plan, reader, roots, deadline, stop, dc->table->ids);
     if (out.verified()) {
       UsbDevice after = *out.after;
       ProbeResult again = run_probe(policy.probe, after, probe_options);
@@ -248,8 +329,10 @@ int cmd_handle(const Args& args, Context& ctx) {
       attempt.detail += " (" + note + ")";
     history.attempts.push_back(attempt);
     record_metric(ctx.state_dir, dc->key, dc->snapshot.device.port_path,
-                  hex4(dc->snapshot.device.vendor) + ":" + hex4(dc->snapshot.device.product), rung.method,
-                  attempt.recovered);
+                  dc->snapshot.device_present
+                      ? hex4(dc->snapshot.device.vendor) + ":" + hex4(dc->snapshot.device.product)
+                      : "port",
+                  rung.method, attempt.recovered);
     tried += (tried.empty() ? "" : ", ") + std::string(to_string(rung.method)) + " (" + attempt.detail + ")";
     if (attempt.recovered) {
       history.failure_streak = 0;
@@ -278,7 +361,12 @@ int cmd_handle(const Args& args, Context& ctx) {
     // repair), when asked to stop, or when the device is gone; otherwise plan the next rung on
     // the device as it is now (an earlier rung may have given it a new number).
     if (!out.run.left_off.empty() || stop()) break;
-    auto fresh = reader.snapshot(snap.device.syspath, scope_for(policy));
+    // A port recovery goes on with the device that enumerated meanwhile, or with the port.
+    auto fresh = reader.device(snap.device.syspath)
+                     ? reader.snapshot(snap.device.syspath, scope_for(policy))
+                     : (snap.hub ? reader.port_snapshot(snap.hub->device.syspath,
+                                                        snap.port ? snap.port->number : 0, scope_for(policy))
+                                 : reader.snapshot(snap.device.syspath, scope_for(policy)));
     if (!fresh) {
       tried += "; then " + fresh.error().message();
       break;

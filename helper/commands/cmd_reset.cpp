@@ -36,15 +36,18 @@ struct ResetArgs {
   bool allow_collateral = false;
   bool json = false;
   Millis timeout = kDefaultTimeout;
+  std::optional<Millis> off_time;  ///< --off-time: how long port-power keeps the port off
 };
 
 void reset_usage(std::ostream& os) {
   os << "usage: usbrecover reset SELECTOR --method M [--dry-run] [--allow-collateral] [--timeout DUR]\n"
-        "                        [--json] [--serial S]\n\n"
+        "                        [--off-time DUR] [--json] [--serial S]\n\n"
         "SELECTOR is VVVV:PPPP, BBB/DDD, a port path (1-1.2), a sysfs path or a product string.\n"
         "M is one of: "
      << method_names()
      << ".\n--dry-run prints the steps and every other device the method would disturb.\n"
+        "--off-time: how long port-power keeps the port off (default: the hub's power-on-to-good\n"
+        "time, at least 100ms).\n"
         "Exit: 0 recovered and verified, 1 not back healthy, 64 usage, 69 not found,\n"
         "73 refused, 77 permission denied.\n";
 }
@@ -78,6 +81,11 @@ std::string parse_args(const Args& args, ResetArgs& out, bool& help) {
       auto d = v ? parse_duration(*v) : std::nullopt;
       if (!d || d->count() == 0) return "option '--timeout' needs a duration such as 30s";
       out.timeout = *d;
+    } else if (a == "--off-time") {
+      auto v = value();
+      auto d = v ? parse_duration(*v) : std::nullopt;
+      if (!d || *d > Millis(60'000)) return "option '--off-time' needs a duration of at most 1m, such as 2s";
+      out.off_time = *d;
     } else if (a == "--serial") {
       auto v = value();
       if (!v) return "option '--serial' needs a value";
@@ -165,6 +173,11 @@ void print_json(std::ostream& os, const Outcome& o, bool dry_run) {
     for (const UsbDevice& d : o.plan->collateral) device_json(j, d);
   }
   j.end_array();
+  j.key("port_users").begin_array();
+  if (o.plan != nullptr) {
+    for (const auto& u : o.plan->port_users) j.value(u);
+  }
+  j.end_array();
   actions_json(j, "performed", o.run.performed);
   actions_json(j, "left_off", o.run.left_off);
   j.end_object();
@@ -172,12 +185,13 @@ void print_json(std::ostream& os, const Outcome& o, bool dry_run) {
 
 void print_plan(std::ostream& os, const Plan& plan) {
   for (const Step& s : plan.steps) os << "  " << to_string(s.action) << '\n';
-  if (plan.collateral.empty()) {
+  if (plan.collateral.empty() && plan.port_users.empty()) {
     os << "disturbs no other device\n";
     return;
   }
   os << "would also disturb:\n";
   for (const UsbDevice& d : plan.collateral) os << "  " << describe_device(d) << '\n';
+  for (const auto& u : plan.port_users) os << "  " << u << '\n';
 }
 
 }  // namespace
@@ -201,7 +215,8 @@ int cmd_reset(const Args& args, Context& ctx) {
     ctx.err << "usbrecover: reset: " << sel.error().message() << '\n';
     return kExitUsage;
   }
-  auto reader = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo});
+  auto reader = SnapshotReader::open(ReaderOptions{
+      .dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps, .proc_root = ctx.proc_root});
   if (!reader) {
     ctx.err << "usbrecover: reset: " << reader.error().message() << '\n';
     return kExitSoftware;
@@ -227,6 +242,7 @@ int cmd_reset(const Args& args, Context& ctx) {
     ctx.err << "usbrecover: " << snap.error().within(label).message() << '\n';
     return kExitNotFound;
   }
+  add_nut_port_users(*snap, kDefaultUpsConf);
 
   Outcome o;
   o.before = &snap->device;
@@ -241,7 +257,8 @@ int cmd_reset(const Args& args, Context& ctx) {
     return rc;
   };
 
-  auto plan = plan_method(*snap, *ra.method, PlanOptions{.sysfs_root = ctx.sysfs_root});
+  auto plan =
+      plan_method(*snap, *ra.method, PlanOptions{.sysfs_root = ctx.sysfs_root, .off_time = ra.off_time});
   if (!plan) {
     o.error = plan.error();
     return finish(kExitRefused);

@@ -33,6 +33,9 @@ struct Context {
   std::string state_dir;  ///< defaults to USBRECOVER_STATE_DIR
   std::string mountinfo = "/proc/self/mountinfo";
   std::string udev_control = "/run/udev/control";  ///< udevd's control socket: is udevd running?
+  std::string swaps = "/proc/swaps";               ///< active swap areas, counted as mounts
+  std::string proc_root = "/proc";                 ///< who holds a multi-port adapter's ttys open
+  std::string systemctl;                           ///< the systemctl to run; empty: the system's
 };
 
 using Args = std::vector<std::string>;
@@ -44,5 +47,6 @@ int cmd_repair(const Args& args, Context& ctx);
 int cmd_explain(const Args& args, Context& ctx);
 int cmd_dispatch(const Args& args, Context& ctx);
 int cmd_handle(const Args& args, Context& ctx);
+int cmd_watch(const Args& args, Context& ctx);
 
 }  // namespace usbrecover

@@ -23,7 +23,8 @@ SnapshotScope scope_for(const Policy& policy) {
   return controller ? SnapshotScope::Controller : SnapshotScope::Hub;
 }
 
-Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device) {
+Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device,
+                                          const std::string& own_tty, const std::string& ups_conf) {
   DeviceContext dc;
   auto props = udev_properties(device.syspath);
   if (!props) return props.error();
@@ -38,13 +39,16 @@ Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevic
   auto snap = reader.snapshot(device.syspath, scope_for(dc.table ? dc.table->policy : Policy{}));
   if (!snap) return snap.error();
   dc.snapshot = std::move(*snap);
+  dc.snapshot.own_tty = own_tty;
+  add_nut_port_users(dc.snapshot, ups_conf);
   dc.key = connector_key(dc.snapshot);
   return dc;
 }
 
 std::variant<PreparedDevice, int> prepare_device(const EntryOptions& o, const Context& ctx, bool gone_is_ok,
                                                  const EntryReport& report) {
-  auto reader = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo});
+  auto reader = SnapshotReader::open(ReaderOptions{
+      .dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps, .proc_root = ctx.proc_root});
   if (!reader) {
     report(Priority::Err, reader.error().message());
     return kExitSoftware;
@@ -68,12 +72,43 @@ std::variant<PreparedDevice, int> prepare_device(const EntryOptions& o, const Co
       report(Priority::Err, "refusing to guess: " + target->why);
       return kExitRefused;
   }
-  auto dc = read_device_context(*reader, target->device);
+  auto dc = read_device_context(*reader, target->device, target->tty, o.target.ups_conf);
   if (!dc) {
     report(Priority::Warning, dc.error().message());
     return kExitNotFound;
   }
   return PreparedDevice{std::move(*reader), std::move(*dc)};
+}
+
+Result<DeviceContext> read_port_context(SnapshotReader& reader, const std::string& sysfs_root,
+                                        const std::string& port_path) {
+  auto hub_port = hub_of_port_path(port_path);
+  if (!hub_port)
+    return Error{.context = {}, .object = port_path, .reason = "is not a port path", .errnum = 0};
+  const auto& [hub_name, number] = *hub_port;
+  auto hub = reader.device(sysfs_root + "/bus/usb/devices/" + hub_name);
+  if (!hub) return hub.error();
+  DeviceContext dc;
+  auto props = udev_properties(hub->syspath);
+  if (!props) return props.error();
+  if (has_table_properties(*props, number)) {
+    auto table = policy_from_properties(*props, number);
+    if (table)
+      dc.table = *table;
+    else
+      dc.policy_error = table.error().message();
+  }
+  auto snap = reader.port_snapshot(hub->syspath, number, scope_for(dc.table ? dc.table->policy : Policy{}));
+  if (!snap) return snap.error();
+  dc.snapshot = std::move(*snap);
+  dc.key = connector_key(dc.snapshot);
+  return dc;
+}
+
+std::string who(const DeviceContext& dc) {
+  const UsbDevice& d = dc.snapshot.device;
+  if (!dc.snapshot.device_present) return "port '" + d.port_path + "'";
+  return "'" + d.sysname + "' (" + hex4(d.vendor) + ":" + hex4(d.product) + ")";
 }
 
 std::string parse_entry_options(const Args& args, EntryOptions& o, bool positional_selector) {
@@ -93,10 +128,12 @@ std::string parse_entry_options(const Args& args, EntryOptions& o, bool position
     } else if (a == "--dry-run") {
       o.dry_run = true;
     } else if (a == "--trigger") {
-      if (!(v = value())) return "'--trigger' needs a value (add, service-start, service-stop)";
+      if (!(v = value()))
+        return "'--trigger' needs a value (add, service-start, service-stop, service-stale, port-failed)";
       o.trigger = trigger_from_string(*v);
       if (!o.trigger)
-        return "unknown trigger '" + terminal_safe(*v) + "' (expected add, service-start, service-stop)";
+        return "unknown trigger '" + terminal_safe(*v) +
+               "' (expected add, service-start, service-stop, service-stale, port-failed)";
     } else if (a == "--syspath") {
       if (!(v = value())) return "'--syspath' needs a path";
       o.target.syspath = *v;
@@ -112,6 +149,12 @@ std::string parse_entry_options(const Args& args, EntryOptions& o, bool position
     } else if (a == "--ups-conf") {
       if (!(v = value())) return "'--ups-conf' needs a path";
       o.target.ups_conf = *v;
+    } else if (a == "--port") {
+      if (!(v = value())) return "'--port' needs a port path";
+      o.port = *v;
+    } else if (a == "--reason") {
+      if (!(v = value())) return "'--reason' needs words";
+      o.reason = *v;
     } else if (a == "--unit") {
       if (!(v = value())) return "'--unit' needs a unit name";
       o.unit = *v;
@@ -131,9 +174,9 @@ std::string parse_entry_options(const Args& args, EntryOptions& o, bool position
     }
   }
   int given = (o.target.syspath ? 1 : 0) + (o.target.match ? 1 : 0) + (o.target.nut_instance ? 1 : 0) +
-              (o.selector ? 1 : 0);
+              (o.selector ? 1 : 0) + (o.port ? 1 : 0);
   if (!o.help && given != 1)
-    return "name exactly one device: a selector, --syspath, --match or --nut-instance";
+    return "name exactly one device: a selector, --syspath, --match, --nut-instance or --port";
   if (o.target.serial && !o.target.match && !o.selector) return "'--serial' goes with a selector";
   if (o.selector) {
     o.target.match = o.selector;
@@ -202,6 +245,7 @@ void decision_json(std::ostream& os, const DeviceContext& dc, const Policy& poli
     j.end_array();
     j.key("collateral").begin_array();
     for (const auto& c : r.plan.collateral) j.value(describe_device(c));
+    for (const auto& u : r.plan.port_users) j.value(u);
     j.end_array();
     j.end_object();
   }

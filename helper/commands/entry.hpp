@@ -30,12 +30,25 @@ struct DeviceContext {
   std::string key;                   ///< connector_key(): its lock, history and metrics
 };
 
+/// How log lines name the context: "'1-1.2' (0665:5161)", or "port '1-1.2'" when nothing is
+/// enumerated there.
+std::string who(const DeviceContext& dc);
+
+/// The context of a port on which nothing enumerated (`handle --trigger port-failed --port P`):
+/// its hub's port entry as the policy (nullopt table when no entry covers the port), a port
+/// snapshot, its connector's key. An Error when the port path is not one or its hub is not there.
+Result<DeviceContext> read_port_context(SnapshotReader& reader, const std::string& sysfs_root,
+                                        const std::string& port_path);
+
 /// The snapshot scope a policy needs: the whole controller only when `controller` is on its
 /// ladder.
 SnapshotScope scope_for(const Policy& policy);
 
-/// Reads the snapshot and policy of `device`.
-Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device);
+/// Reads the snapshot and policy of `device`. `own_tty` is the tty it was asked for by (a serial
+/// NUT instance's port), whose users are not collateral; the NUT instances on its other ports
+/// are read from `ups_conf` (add_nut_port_users).
+Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevice& device,
+                                          const std::string& own_tty, const std::string& ups_conf);
 
 /// Parses the options `handle` and `explain` share. Returns the unknown or malformed argument
 /// as an error message ("unknown argument '--x'"), empty when all is well.
@@ -43,7 +56,9 @@ struct EntryOptions {
   TargetSpec target;
   std::optional<std::string> selector;  ///< explain's positional SELECTOR
   std::optional<Trigger> trigger;
-  std::string unit;  ///< --unit, the service a drop-in runs for
+  std::string unit;                 ///< --unit, the service a drop-in runs for
+  std::optional<std::string> port;  ///< --port, for --trigger port-failed
+  std::string reason;               ///< --reason, for --trigger service-stale
   Millis timeout = std::chrono::seconds(60);
   bool json = false;
   bool probe = false;    ///< explain --probe

@@ -29,6 +29,8 @@ constexpr Command kCommands[] = {
     {"explain", usbrecover::cmd_explain, "show what usbrecover would decide for a device, and why"},
     {"handle", usbrecover::cmd_handle, "probe, decide and recover (run by units and drop-ins)"},
     {"dispatch", usbrecover::cmd_dispatch, "start usbrecover@.service for a device (run by udev)"},
+    {"watch", usbrecover::cmd_watch,
+     "notice failures while devices are in use (run by usbrecover-watch.service)"},
 };
 
 void usage(std::ostream& os) {
@@ -65,7 +67,10 @@ int main(int argc, char** argv) {
               "/dev",
               state_dir && *state_dir ? state_dir : USBRECOVER_STATE_DIR,
               "/proc/self/mountinfo",
-              "/run/udev/control"};
+              "/run/udev/control",
+              "/proc/swaps",
+              "/proc",
+              ""};
   Args args(argv + 2, argv + argc);
   for (const auto& c : kCommands) {
     if (c.name == name) return c.run(args, ctx);

@@ -3,6 +3,7 @@
 
 #include <libudev.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -48,7 +49,7 @@ Result<Target> serial_target(const std::string& port, const std::string& section
   auto node = real_path(port);
   if (const int* err = std::get_if<int>(&node)) {
     if (*err == ENOENT || *err == ENOTDIR)
-      return Target{Target::Kind::NotFound, {}, what + " does not exist (is the adapter plugged in?)"};
+      return Target{Target::Kind::NotFound, {}, what + " does not exist (is the adapter plugged in?)", {}};
     return Error{.context = {},
                  .object = port,
                  .reason = "cannot resolve the port of NUT instance [" + section + "]",
@@ -57,8 +58,8 @@ Result<Target> serial_target(const std::string& port, const std::string& section
   const std::string& path = std::get<std::string>(node);
   auto usb = reader.usb_device_above("tty", path.substr(path.rfind('/') + 1));
   if (!usb && usb.error().errnum != ENOENT) return usb.error();
-  if (!usb || !*usb) return Target{Target::Kind::NotOurs, {}, what + " is not on USB"};
-  return Target{Target::Kind::Found, std::move(**usb), {}};
+  if (!usb || !*usb) return Target{Target::Kind::NotOurs, {}, what + " is not on USB", {}};
+  return Target{Target::Kind::Found, std::move(**usb), {}, path.substr(path.rfind('/') + 1)};
 }
 
 }  // namespace
@@ -68,8 +69,8 @@ Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, co
     std::string path = *spec.syspath;
     if (!path.starts_with(sysfs_root + "/")) path = sysfs_root + path;
     auto d = reader.device(path);
-    if (!d) return Target{Target::Kind::NotFound, {}, d.error().message()};
-    return Target{Target::Kind::Found, *d, {}};
+    if (!d) return Target{Target::Kind::NotFound, {}, d.error().message(), {}};
+    return Target{Target::Kind::Found, *d, {}, {}};
   }
   if (spec.match) {
     auto sel = parse_selector(*spec.match, spec.serial);
@@ -89,7 +90,7 @@ Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, co
   const std::string section = nut_section_for_instance(conf, *spec.nut_instance).value_or(*spec.nut_instance);
   auto lookup = nut_matcher(conf, section, spec.ups_conf);
   if (!lookup) return lookup.error();
-  if (lookup->not_usb) return Target{Target::Kind::NotOurs, {}, lookup->why};
+  if (lookup->not_usb) return Target{Target::Kind::NotOurs, {}, lookup->why, {}};
   if (lookup->serial_port) return serial_target(*lookup->serial_port, section, reader);
   auto devices = reader.all_devices();
   if (!devices) return devices.error();
@@ -117,6 +118,32 @@ Result<Resolution> find_selected(const Selector& sel, SnapshotReader& reader, co
   auto devices = reader.all_devices();
   if (!devices) return devices.error();
   return resolve_selector(sel, *devices);
+}
+
+void add_nut_port_users(Snapshot& snapshot, const std::string& ups_conf) {
+  std::vector<TtyPort*> ttys;
+  for (auto& i : snapshot.device.interfaces)
+    for (auto& t : i.ttys) ttys.push_back(&t);
+  if (ttys.size() < 2) return;
+  std::ifstream in(ups_conf);
+  if (!in) return;
+  std::ostringstream text;
+  text << in.rdbuf();
+  const UpsConf conf = parse_ups_conf(text.str());
+  std::vector<std::string> done;
+  for (const auto& section : conf.sections) {
+    if (std::find(done.begin(), done.end(), section.name) != done.end()) continue;
+    done.push_back(section.name);
+    auto lookup = nut_matcher(conf, section.name, ups_conf);
+    if (!lookup || !lookup->serial_port) continue;
+    auto node = real_path(*lookup->serial_port);
+    const std::string* path = std::get_if<std::string>(&node);
+    if (path == nullptr) continue;
+    const std::string name = path->substr(path->rfind('/') + 1);
+    for (TtyPort* t : ttys) {
+      if (t->name == name) t->users.push_back("NUT instance [" + section.name + "]");
+    }
+  }
 }
 
 Result<Properties> udev_properties(const std::string& syspath) {

@@ -30,6 +30,7 @@ struct Target {
   Kind kind = Kind::NotFound;
   UsbDevice device;  ///< Found
   std::string why;   ///< NotOurs (a serial UPS, ...), NotFound, Ambiguous: one line
+  std::string tty;   ///< Found through a serial NUT instance's port: that tty ("ttyUSB0")
 };
 
 /// Resolves the spec. Errors are for what cannot be read (ups.conf, libudev), not for a device
@@ -39,6 +40,11 @@ Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, co
 /// The devices `sel` names. A port path or sysfs path is read directly (no enumeration, so the
 /// cost does not grow with the tree); other selectors enumerate every USB device.
 Result<Resolution> find_selected(const Selector& sel, SnapshotReader& reader, const std::string& sysfs_root);
+
+/// Adds to the ttys of a multi-port serial device (two ttys or more) the NUT instances whose
+/// `port` is one of them ("NUT instance [ups2]"), from ups.conf at `ups_conf`; a file that cannot
+/// be read adds nothing. With the users /proc shows, they are what a reset of the device drops.
+void add_nut_port_users(Snapshot& snapshot, const std::string& ups_conf);
 
 /// The device's udev properties (libudev's database, as the rules left them).
 Result<Properties> udev_properties(const std::string& syspath);

@@ -75,6 +75,7 @@ std::string format_history(const History& h) {
   for (const auto& s : h.services)
     out << "service " << s.at << ' ' << (s.failed ? "failed" : "ok") << ' ' << encode(s.unit) << ' '
         << encode(s.result) << ' ' << encode(s.exit_code) << ' ' << encode(s.exit_status) << '\n';
+  for (const auto& o : h.overcurrents) out << "overcurrent " << o.at << ' ' << o.count << '\n';
   if (h.failure_streak > 0) out << "streak " << h.failure_streak << ' ' << encode(h.last_failure) << '\n';
   return out.str();
 }
@@ -108,6 +109,11 @@ Result<History> parse_history(std::string_view text) {
       if (!at || (f[2] != "ok" && f[2] != "failed") || !unit || !result || !code || !status)
         return bad("malformed service record");
       h.services.push_back({*at, *unit, f[2] == "failed", *result, *code, *status});
+    } else if (f.size() == 3 && f[0] == "overcurrent") {
+      auto at = parse_ms(f[1]);
+      auto count = parse_ms(f[2]);
+      if (!at || !count || *count > 1'000'000'000) return bad("malformed over-current record");
+      h.overcurrents.push_back({*at, static_cast<unsigned>(*count)});
     } else if (f.size() == 3 && f[0] == "streak") {
       auto count = parse_ms(f[1]);
       auto what = decode(f[2]);

@@ -41,9 +41,18 @@ struct ServiceEnd {
   friend bool operator==(const ServiceEnd&, const ServiceEnd&) = default;
 };
 
+/// An over-current the port reported (the watcher records it from the kernel).
+struct OverCurrent {
+  EpochMs at = 0;
+  unsigned count = 0;  ///< the kernel's OVER_CURRENT_COUNT for the port, 0 when unknown
+
+  friend bool operator==(const OverCurrent&, const OverCurrent&) = default;
+};
+
 struct History {
-  std::vector<Attempt> attempts;     ///< oldest first
-  std::vector<ServiceEnd> services;  ///< oldest first
+  std::vector<Attempt> attempts;          ///< oldest first
+  std::vector<ServiceEnd> services;       ///< oldest first
+  std::vector<OverCurrent> overcurrents;  ///< oldest first
   /// The last failure logged and how many times in a row it happened, to thin out the log.
   std::string last_failure;
   unsigned failure_streak = 0;

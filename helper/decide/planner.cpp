@@ -8,7 +8,8 @@ namespace usbrecover {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> kTriggerNames = {"manual", "add", "service-start", "service-stop"};
+constexpr std::array<std::string_view, 6> kTriggerNames = {"manual",       "add",         "service-start",
+                                                           "service-stop", "port-failed", "service-stale"};
 
 std::string when(EpochMs at, EpochMs now) {
   return at <= now ? "now" : "in " + format_duration(Millis(at - now));
@@ -38,6 +39,7 @@ bool needs_recovery(const PlannerInput& in, std::string& why) {
     case Trigger::ServiceStop:
       why = "the service stopped; its result is recorded for the next start";
       return false;
+    case Trigger::ServiceStale:
     case Trigger::ServiceStart: {
       // The service's last run failed after our last recovery: the device did not stay well.
       auto recovered = last_recovery(in.history);
@@ -56,6 +58,9 @@ bool needs_recovery(const PlannerInput& in, std::string& why) {
                 : "no probe is configured and the service's last run did not fail";
       return false;
     }
+    case Trigger::PortFailed:
+      why = "nothing could be enumerated on port " + in.snapshot.device.port_path + " (the kernel gave up)";
+      return true;
     case Trigger::Add:
     case Trigger::Manual:
       if (probe_failed) {
@@ -91,7 +96,8 @@ std::size_t ladder_start(const PlannerInput& in, std::vector<std::string>& reaso
     }
   }
   // A recovery that did not last: the service failed again after it; climb above that method.
-  if (recovered && in.trigger == Trigger::ServiceStart) {
+  const bool service_start = in.trigger == Trigger::ServiceStart || in.trigger == Trigger::ServiceStale;
+  if (recovered && service_start) {
     const Attempt* last_ok = nullptr;
     for (const auto& a : h.attempts)
       if (a.recovered) last_ok = &a;
@@ -105,7 +111,8 @@ std::size_t ladder_start(const PlannerInput& in, std::vector<std::string>& reaso
     }
   }
   // A service that keeps failing has already been through its driver's own USB reset.
-  if (start == 0 && in.trigger == Trigger::ServiceStart && !methods.empty() && methods[0] == Method::Device) {
+  if (start == 0 && (in.trigger == Trigger::ServiceStart || in.trigger == Trigger::ServiceStale) &&
+      !methods.empty() && methods[0] == Method::Device) {
     auto failures = std::count_if(h.services.begin(), h.services.end(), [&](const ServiceEnd& s) {
       return s.failed && s.at >= since && (!recovered || s.at > *recovered);
     });
@@ -163,18 +170,41 @@ Decision decide(const PlannerInput& in) {
     } else if (auto refused = refuse_collateral(*plan, p.allow_collateral); !refused) {
       std::string names;
       for (const auto& c : plan->collateral) names += (names.empty() ? "" : ", ") + describe_device(c);
+      for (const auto& u : plan->port_users) names += (names.empty() ? "" : ", ") + u;
       r.why = "would also disturb " + names + "; the policy does not allow collateral";
       if (std::any_of(plan->collateral.begin(), plan->collateral.end(),
                       [](const UsbDevice& c) { return !c.mounts.empty(); }))
         r.why += " (a mounted filesystem may lose data)";
     } else {
       r.usable = true;
-      r.why = plan->collateral.empty() ? "disturbs no other device"
-                                       : "disturbs " + std::to_string(plan->collateral.size()) +
-                                             " other device(s); the policy allows collateral";
+      const std::size_t devices = plan->collateral.size();
+      const std::size_t ports = plan->port_users.size();
+      if (devices == 0 && ports == 0) {
+        r.why = "disturbs no other device";
+      } else {
+        r.why = "disturbs " + std::to_string(devices) + " other device(s)" +
+                (ports ? " and " + std::to_string(ports) + " port(s) in use" : "") +
+                "; the policy allows collateral";
+      }
       r.plan = std::move(*plan);
     }
     d.ladder.push_back(std::move(r));
+  }
+
+  // A port that reported an over-current within the window is not powered on again: port-power,
+  // a hub reset and a controller rebind all end with power on the port.
+  std::optional<EpochMs> overcurrent;
+  for (const auto& o : in.history.overcurrents)
+    if (o.at > since && o.at <= in.now) overcurrent = o.at;
+  if (overcurrent) {
+    for (auto& r : d.ladder) {
+      if (r.method != Method::PortPower && r.method != Method::Hub && r.method != Method::Controller)
+        continue;
+      r.usable = false;
+      r.why = "port " + in.snapshot.device.port_path + " reported an over-current " +
+              ago(*overcurrent, in.now) + "; powering it on again could harm the device or the hub";
+      r.plan = Plan{};
+    }
   }
 
   std::string why;

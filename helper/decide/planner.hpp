@@ -23,6 +23,8 @@ enum class Trigger {
   Add,           ///< udev: a table device was plugged in or re-enumerated
   ServiceStart,  ///< ExecStartPre of a service about to open the device
   ServiceStop,   ///< ExecStopPost of that service: only records how it ended
+  PortFailed,    ///< the watcher: nothing could be enumerated on a port a table entry covers
+  ServiceStale,  ///< the watcher: the service's data went stale or it hangs (decided as a start)
 };
 std::string_view to_string(Trigger t);
 std::optional<Trigger> trigger_from_string(std::string_view s);

@@ -87,6 +87,7 @@ Status StateStore::save(const std::string& key, History history) const {
   if (auto s = ensure_dir(dir); !s) return s;
   keep_newest(history.attempts);
   keep_newest(history.services);
+  keep_newest(history.overcurrents);
   return write_atomically(dir + "/" + key, format_history(history), 0600);
 }
 

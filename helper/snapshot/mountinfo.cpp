@@ -71,4 +71,41 @@ MountTable parse_mountinfo(std::string_view text) {
   return table;
 }
 
+std::vector<BtrfsMount> parse_btrfs_mounts(std::string_view text) {
+  std::vector<BtrfsMount> out;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const auto line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    const auto f = fields_of(line);
+    // ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER-OPTIONS
+    std::size_t dash = 6;
+    while (dash < f.size() && f[dash] != "-") ++dash;
+    if (f.size() < 5 || dash + 2 >= f.size() || f[dash + 1] != "btrfs") continue;
+    out.push_back({unescape(f[dash + 2]), unescape(f[4])});
+  }
+  return out;
+}
+
+std::vector<std::string> parse_swaps(std::string_view text) {
+  std::vector<std::string> out;
+  bool header = true;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const auto line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (header) {  // "Filename Type Size Used Priority"
+      header = false;
+      continue;
+    }
+    // The kernel separates the columns with tabs and escapes white space in the name.
+    std::string spaced(line);
+    for (char& c : spaced)
+      if (c == '\t') c = ' ';
+    const auto f = fields_of(spaced);
+    if (f.size() >= 2 && f[1] == "partition") out.push_back(unescape(f[0]));
+  }
+  return out;
+}
+
 }  // namespace usbrecover

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Which block devices have mounted filesystems, from /proc/self/mountinfo. Pure parsing; the
-// snapshot reader reads the file and maps block devices below a USB device to their mounts.
+// Which block devices are in use, from /proc/self/mountinfo and /proc/swaps. Pure parsing; the
+// snapshot reader reads the files and maps block devices below a USB device to their mounts.
 
 #include <map>
 #include <string>
@@ -19,5 +19,20 @@ using MountTable = std::map<std::pair<unsigned, unsigned>, std::vector<std::stri
 /// do not have the documented shape are skipped: the kernel writes this file, and a filesystem
 /// we cannot place is no reason to refuse a snapshot.
 MountTable parse_mountinfo(std::string_view text);
+
+/// One mounted filesystem whose device number is not a block device's: btrfs gives each
+/// filesystem an anonymous number (0:NN), so only the source it was mounted from, and the
+/// filesystem's other member devices (/sys/fs/btrfs/FSID/devices/), say which disks hold it.
+struct BtrfsMount {
+  std::string source;       ///< "/dev/sdb1", as mountinfo gives it, unescaped
+  std::string mount_point;  ///< unescaped
+};
+
+/// The btrfs filesystems in mountinfo text, in order.
+std::vector<BtrfsMount> parse_btrfs_mounts(std::string_view text);
+
+/// The active swap areas on block devices in /proc/swaps text ("/dev/sdb2"), unescaped; swap
+/// files are left out (they live on a mounted filesystem, which counts already).
+std::vector<std::string> parse_swaps(std::string_view text);
 
 }  // namespace usbrecover

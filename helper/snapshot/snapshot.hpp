@@ -8,11 +8,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "policy.hpp"
 
 namespace usbrecover {
+
+/// How an active swap area on a device is listed among its mounts, as lsblk shows it.
+inline constexpr const char* kSwapMount = "[SWAP]";
 
 /// How a hub switches port power (wHubCharacteristics bits 1:0 of its hub descriptor).
 enum class PowerSwitching { Unknown, Ganged, PerPort, None };
@@ -26,6 +31,12 @@ struct Endpoint {
   std::uint8_t interval = 0;          ///< bInterval
 };
 
+/// A tty a device provides (a port of a USB-serial adapter, a modem's ACM port) and who uses it.
+struct TtyPort {
+  std::string name;                ///< "ttyUSB1"
+  std::vector<std::string> users;  ///< "nutdrv_qx (pid 812)", "NUT instance [ups2]"
+};
+
 /// One interface of a device ("1-1.2:1.0").
 struct Interface {
   std::string sysname;      ///< "1-1.2:1.0"
@@ -35,6 +46,7 @@ struct Interface {
   std::uint8_t protocol = 0;
   std::string driver;               ///< bound driver name, empty when unbound
   std::vector<Endpoint> endpoints;  ///< from the active configuration's descriptors
+  std::vector<TtyPort> ttys;        ///< the ttys on it; their users only in a snapshot (see below)
 };
 
 /// A USB device as sysfs shows it (also used for hubs and for the neighbours of a device).
@@ -58,9 +70,11 @@ struct UsbDevice {
   bool is_root_hub = false;  ///< sysname "usbN"
   std::string driver;        ///< device driver ("usb"), empty when unbound
   std::vector<Interface> interfaces;
-  std::vector<std::string> mounts;  ///< mount points of filesystems on block devices below it
-  std::string table_name;           ///< USBRECOVER_NAME: the table entry udev matched, empty if none
-  std::string table_source;         ///< USBRECOVER_SOURCE: where that entry is ("devices.toml:12")
+  /// Mount points of filesystems on block devices below it (btrfs by member device), and
+  /// kSwapMount for an active swap area on one.
+  std::vector<std::string> mounts;
+  std::string table_name;    ///< USBRECOVER_NAME: the table entry udev matched, empty if none
+  std::string table_source;  ///< USBRECOVER_SOURCE: where that entry is ("devices.toml:12")
 };
 
 /// The hub port a device is plugged into ("…/1-1:1.0/1-1-port2").
@@ -108,9 +122,20 @@ struct Snapshot {
   /// `controller` method then refuses, since its collateral would be unknown.
   bool controller_devices_read = true;
   Controller controller;
+  /// False for a port on which nothing enumerated (a port entry's recovery): `device` then only
+  /// names the port (sysname and port path), and only methods that act on the port apply.
+  bool device_present = true;
+  /// The tty the device was asked for by (the port of a serial NUT instance), empty otherwise. On
+  /// a device with several ttys (FT2232, CP2105), every method drops all of them: the users of
+  /// the others are collateral (their users are read only when there are several).
+  std::string own_tty;
 };
 
 /// The port path of a device from its sysfs name: "1-1.2" stays, a root hub "usb1" becomes "1-0".
 std::string port_path_of(const std::string& sysname);
+
+/// The hub a port path hangs off and the port's number: "1-1.2" -> {"1-1", 2}, "1-2" -> {"usb1",
+/// 2}. nullopt for anything that is not a port path of a device (a root hub's "1-0" included).
+std::optional<std::pair<std::string, unsigned>> hub_of_port_path(std::string_view port_path);
 
 }  // namespace usbrecover

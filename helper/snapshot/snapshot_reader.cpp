@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <span>
 
@@ -124,6 +125,31 @@ void interfaces_from_descriptors(UsbDevice& d, const DescriptorSet& set, unsigne
   }
 }
 
+/// The kernel's name of a block device node ("/dev/sdb1" -> "sdb1"; a /dev/mapper link resolves
+/// to its dm-N), as it appears in sysfs.
+std::string kernel_name(const std::string& node) {
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(node.c_str(), nullptr), &std::free);
+  return sysfs::basename(real ? std::string(real.get()) : node);
+}
+
+bool tty_name(const std::string& n) {
+  return n.size() > 3 && n.starts_with("tty") && n.back() >= '0' && n.back() <= '9';
+}
+
+// The ttys below an interface: "ttyUSB0" for a USB-serial port, "tty/ttyACM0" for ACM.
+std::vector<TtyPort> ttys_of(const std::string& interface_dir) {
+  std::vector<TtyPort> out;
+  for (const auto& n : sysfs::list_dir(interface_dir)) {
+    if (tty_name(n)) out.push_back({n, {}});
+    if (n == "tty") {
+      for (const auto& t : sysfs::list_dir(interface_dir + "/tty"))
+        if (tty_name(t)) out.push_back({t, {}});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const TtyPort& a, const TtyPort& b) { return a.name < b.name; });
+  return out;
+}
+
 struct BlockDevice {
   std::string syspath;
   unsigned major = 0;
@@ -149,7 +175,30 @@ struct SnapshotReader::Impl {
   void add_holders(const std::string& block, const std::string& owner, std::vector<BlockDevice>& out,
                    int depth) const;
   void attach_mounts(std::vector<UsbDevice*> devices, const std::vector<BlockDevice>& blocks) const;
+  /// Fills in who holds each tty of `d` open, from /proc (what this process may see of it).
+  void attach_tty_users(UsbDevice& d) const;
 };
+
+void SnapshotReader::Impl::attach_tty_users(UsbDevice& d) const {
+  std::vector<TtyPort*> ttys;
+  for (auto& i : d.interfaces)
+    for (auto& t : i.ttys) ttys.push_back(&t);
+  for (const auto& pid : sysfs::list_dir(options.proc_root)) {
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string dir = options.proc_root + "/" + pid;
+    std::string comm;
+    for (const auto& fd : sysfs::list_dir(dir + "/fd")) {
+      auto target = sysfs::read_link(dir + "/fd/" + fd);
+      if (!target || !target->starts_with("/dev/")) continue;
+      for (TtyPort* t : ttys) {
+        if (sysfs::basename(*target) != t->name) continue;
+        if (comm.empty()) comm = sysfs::read_attr(dir + "/comm").value_or("?");
+        std::string user = comm + " (pid " + pid + ")";
+        if (std::find(t->users.begin(), t->users.end(), user) == t->users.end()) t->users.push_back(user);
+      }
+    }
+  }
+}
 
 UsbDevice SnapshotReader::Impl::read(udev_device* d) const {
   UsbDevice u;
@@ -206,6 +255,7 @@ void SnapshotReader::Impl::read_interfaces(udev_device* d, UsbDevice& u) const {
         if (desc.number == i.number && desc.alternate == alt) i.endpoints = desc.endpoints;
       }
     }
+    i.ttys = ttys_of(u.syspath + "/" + name);
     u.interfaces.push_back(std::move(i));
   }
   if (u.interfaces.empty() && descriptors) interfaces_from_descriptors(u, *descriptors, active);
@@ -267,18 +317,42 @@ std::vector<BlockDevice> SnapshotReader::Impl::enumerate_block(udev_device* scop
 void SnapshotReader::Impl::attach_mounts(std::vector<UsbDevice*> devices,
                                          const std::vector<BlockDevice>& blocks) const {
   if (blocks.empty()) return;
-  auto text = sysfs::read_file(options.mountinfo, 4 * 1024 * 1024);
-  if (!text) return;  // no mountinfo (a container without /proc): nothing known to be mounted
-  const MountTable table = parse_mountinfo(*text);
+  // No mountinfo or swaps (a container without /proc): nothing known to be in use.
+  const auto text = sysfs::read_file(options.mountinfo, 4 * 1024 * 1024);
+  const MountTable table = text ? parse_mountinfo(*text) : MountTable{};
+
+  // A btrfs filesystem has an anonymous device number: it is on the disk it was mounted from and
+  // on every other member device of the same filesystem.
+  std::vector<std::pair<std::vector<std::string>, std::string>> btrfs;  // member names, mount point
+  for (const auto& m : text ? parse_btrfs_mounts(*text) : std::vector<BtrfsMount>{}) {
+    const std::string name = kernel_name(m.source);
+    for (const auto& fsid : sysfs::list_dir(options.btrfs_root)) {
+      const std::string members = options.btrfs_root + "/" + fsid + "/devices";
+      if (!exists(members + "/" + name)) continue;
+      btrfs.emplace_back(sysfs::list_dir(members), m.mount_point);
+      break;
+    }
+  }
+  std::vector<std::string> swaps;
+  if (auto t = sysfs::read_file(options.swaps, 1024 * 1024)) {
+    for (const auto& dev : parse_swaps(*t)) swaps.push_back(kernel_name(dev));
+  }
+
   for (UsbDevice* d : devices) {
     d->mounts.clear();
+    auto add = [d](const std::string& m) {
+      if (std::find(d->mounts.begin(), d->mounts.end(), m) == d->mounts.end()) d->mounts.push_back(m);
+    };
     for (const auto& b : blocks) {
       if (!below(b.syspath, d->syspath)) continue;
-      const auto it = table.find({b.major, b.minor});
-      if (it == table.end()) continue;
-      for (const auto& m : it->second) {
-        if (std::find(d->mounts.begin(), d->mounts.end(), m) == d->mounts.end()) d->mounts.push_back(m);
+      if (const auto it = table.find({b.major, b.minor}); it != table.end()) {
+        for (const auto& m : it->second) add(m);
       }
+      const std::string name = sysfs::basename(b.syspath);
+      for (const auto& [members, mount_point] : btrfs) {
+        if (std::find(members.begin(), members.end(), name) != members.end()) add(mount_point);
+      }
+      if (std::find(swaps.begin(), swaps.end(), name) != swaps.end()) add(kSwapMount);
     }
   }
 }
@@ -418,9 +492,11 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
   if (!is_usb_device(d.get())) return Error{"", syspath, "not a USB device", 0};
   Snapshot s;
   s.device = impl_->read(d.get());
+  // A reset of a multi-port serial adapter drops every one of its ttys: who uses them matters.
+  std::size_t ttys = 0;
+  for (const auto& i : s.device.interfaces) ttys += i.ttys.size();
+  if (ttys >= 2) impl_->attach_tty_users(s.device);
 
-  std::string own_port_subtree;   // devices powered through the same port as this one
-  std::string peer_port_subtree;  // the USB3/USB2 peer of that port
   if (!s.device.is_root_hub) {
     udev_device* parent = udev_device_get_parent_with_subsystem_devtype(d.get(), "usb", "usb_device");
     if (parent == nullptr) return Error{"", syspath, "USB device without a parent hub", 0};
@@ -436,7 +512,45 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
       }
     }
     if (!port.syspath.empty() && !exists(port.syspath)) port = Port{"", number, std::nullopt, "", ""};
+    s.port = std::move(port);
+  }
+  auto ctrl = controller(s.device);
+  if (!ctrl) return ctrl.error();
+  s.controller = std::move(*ctrl);
+  if (auto st = surround(s, scope_kind); !st) return st.error();
+  return s;
+}
+
+Result<Snapshot> SnapshotReader::port_snapshot(const std::string& hub_syspath, unsigned number,
+                                               SnapshotScope scope_kind) {
+  DevicePtr h = impl_->device_at(hub_syspath);
+  if (!h) return errno_error(hub_syspath, "no such hub");
+  if (!is_usb_device(h.get())) return Error{"", hub_syspath, "not a USB device", 0};
+  Snapshot s;
+  s.device_present = false;
+  s.hub = hub(impl_->read(h.get()));
+  const UsbDevice& hd = s.hub->device;
+  s.device.sysname = child_sysname(hd.sysname, number);
+  s.device.port_path = s.device.sysname;
+  s.device.syspath = hd.syspath + "/" + s.device.sysname;
+  s.device.busnum = hd.busnum;
+  for (auto& p : ports(hd)) {
+    if (p.number == number) s.port = std::move(p);
+  }
+  if (!s.port) return Error{"", hd.sysname, "has no port " + std::to_string(number), 0};
+  auto ctrl = controller(hd);
+  if (!ctrl) return ctrl.error();
+  s.controller = std::move(*ctrl);
+  if (auto st = surround(s, scope_kind); !st) return st.error();
+  return s;
+}
+
+Status SnapshotReader::surround(Snapshot& s, SnapshotScope scope_kind) {
+  std::string own_port_subtree;   // devices powered through the same port as this one
+  std::string peer_port_subtree;  // the USB3/USB2 peer of that port
+  if (s.hub && s.port) {
     own_port_subtree = s.device.syspath;
+    const Port& port = *s.port;
     if (!port.peer_syspath.empty()) {
       const std::string peer_hub_path = sysfs::dirname(sysfs::dirname(port.peer_syspath));
       if (DevicePtr ph = impl_->device_at(peer_hub_path); ph && is_usb_device(ph.get())) {
@@ -445,12 +559,8 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
         peer_port_subtree = peer_hub_path + "/" + child_sysname(s.peer_hub->device.sysname, peer.number);
       }
     }
-    s.port = std::move(port);
   }
 
-  auto ctrl = controller(s.device);
-  if (!ctrl) return ctrl.error();
-  s.controller = std::move(*ctrl);
   // The subtrees to read: the controller's, or only the parent hub's and its peer's.
   std::vector<DevicePtr> scopes;
   s.controller_devices_read = scope_kind == SnapshotScope::Controller || !s.hub;
@@ -476,7 +586,7 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
     const bool under_peer = s.peer_hub && below(u.syspath, s.peer_hub->device.syspath);
     if (under_hub || under_peer) {
       s.hub_siblings.push_back(u);
-      const bool own_port = at_or_below(u.syspath, own_port_subtree);
+      const bool own_port = !own_port_subtree.empty() && at_or_below(u.syspath, own_port_subtree);
       const bool peer_port = !peer_port_subtree.empty() && at_or_below(u.syspath, peer_port_subtree);
       // Per-port switching shares the switch with the peer port only; otherwise (ganged, no
       // switching, or unknown) assume the worst: every other port of the hub.
@@ -486,7 +596,8 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
     if (s.controller_devices_read) s.controller_devices.push_back(std::move(u));
   }
 
-  std::vector<UsbDevice*> all{&s.device};
+  std::vector<UsbDevice*> all;
+  if (s.device_present) all.push_back(&s.device);
   if (s.hub) all.push_back(&s.hub->device);
   if (s.peer_hub) all.push_back(&s.peer_hub->device);
   for (auto* list : {&s.hub_siblings, &s.gang_siblings, &s.controller_devices}) {
@@ -496,7 +607,7 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
   sort_devices(s.hub_siblings);
   sort_devices(s.gang_siblings);
   sort_devices(s.controller_devices);
-  return s;
+  return Ok{};
 }
 
 void sort_devices(std::vector<UsbDevice>& devices) {

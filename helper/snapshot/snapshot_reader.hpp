@@ -21,6 +21,9 @@ namespace usbrecover {
 struct ReaderOptions {
   std::string dev_root = "/dev";  ///< prefix that replaces "/dev" in devnodes
   std::string mountinfo = "/proc/self/mountinfo";
+  std::string swaps = "/proc/swaps";                ///< active swap areas
+  std::string btrfs_root = "/sys/fs/btrfs";         ///< each btrfs filesystem's member devices
+  std::string proc_root = "/proc";                  ///< who holds a multi-port adapter's ttys open
   std::chrono::milliseconds control_timeout{1000};  ///< for the hub descriptor request
 };
 
@@ -44,6 +47,11 @@ class SnapshotReader {
   /// only the parent hub's (and its USB3 peer's) subtree is read, so the cost does not grow
   /// with the rest of the tree; controller_devices is then left empty and marked unread.
   Result<Snapshot> snapshot(const std::string& syspath, SnapshotScope scope = SnapshotScope::Controller);
+
+  /// The snapshot of port `number` of the hub at `hub_syspath` on which nothing enumerated: the
+  /// device only names the port (device_present false), the rest is read as for a device there.
+  Result<Snapshot> port_snapshot(const std::string& hub_syspath, unsigned number,
+                                 SnapshotScope scope = SnapshotScope::Controller);
 
   /// One USB device with its interfaces and mounts, nothing around it.
   Result<UsbDevice> device(const std::string& syspath);
@@ -71,6 +79,9 @@ class SnapshotReader {
   std::string usbfs_node(const UsbDevice& device) const;
 
  private:
+  /// Fills in what surrounds the snapshot's device, hub, port and controller: the USB3 peer,
+  /// the siblings and power gang, the controller's devices (with `scope`), mounts.
+  Status surround(Snapshot& s, SnapshotScope scope);
   struct Impl;
   explicit SnapshotReader(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -61,10 +61,11 @@ std::string json_quote(std::string_view s) {
 }
 
 JsonWriter::~JsonWriter() {
-  if (wrote_) os_ << '\n';
+  if (wrote_ && pretty_) os_ << '\n';
 }
 
 void JsonWriter::newline() {
+  if (!pretty_) return;
   os_ << '\n';
   os_ << std::string(stack_.size() * 2, ' ');
 }
@@ -87,7 +88,7 @@ JsonWriter& JsonWriter::key(std::string_view k) {
   if (!stack_.back().empty) os_ << ',';
   stack_.back().empty = false;
   newline();
-  os_ << json_quote(k) << ": ";
+  os_ << json_quote(k) << (pretty_ ? ": " : ":");
   after_key_ = true;
   return *this;
 }

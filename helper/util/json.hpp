@@ -21,7 +21,9 @@ std::string json_quote(std::string_view s);
 /// the writer inserts commas and newlines. Misuse is a programming error and asserts.
 class JsonWriter {
  public:
-  explicit JsonWriter(std::ostream& os) : os_(os) {}
+  /// `pretty`: indented over lines and ended with a newline; otherwise one line with no
+  /// newline at all (the caller ends it: one object a line).
+  explicit JsonWriter(std::ostream& os, bool pretty = true) : os_(os), pretty_(pretty) {}
   JsonWriter(const JsonWriter&) = delete;
   JsonWriter& operator=(const JsonWriter&) = delete;
   /// Ends the document with a newline when something was written.
@@ -60,6 +62,7 @@ class JsonWriter {
   void newline();
 
   std::ostream& os_;
+  bool pretty_ = true;
   std::vector<Level> stack_;
   bool after_key_ = false;
   bool wrote_ = false;

@@ -10,9 +10,11 @@
 #include <sys/ioctl.h>
 #include <umockdev.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -140,6 +142,7 @@ TEST_F(LinuxEffectsTest, PathsOutsideTheRootsAreRefused) {
   }
   EXPECT_FALSE(fx_.reset_device("/tmp/bus/usb/001/004").ok());
   EXPECT_FALSE(fx_.set_port_power("/dev/../tmp/x", 1, true).ok());
+  EXPECT_THAT(fx_.warm_reset_port("/dev/../tmp/x", 1).error().reason, HasSubstr("not below '/dev'"));
   EXPECT_THAT(usbfs_.calls(), IsEmpty());
 }
 
@@ -168,6 +171,81 @@ TEST_F(LinuxEffectsTest, PortPowerSendsHubClassPortFeatureRequests) {
   EXPECT_EQ(calls[0].index, 2);
   EXPECT_EQ(calls[1].b_request, 3);  // SetPortFeature
   EXPECT_EQ(calls[1].index, 3);
+}
+
+// The port's status as a SuperSpeed hub answers GetPortStatus: wPortStatus, then no change bits.
+std::vector<std::uint8_t> port_status(std::uint16_t status) {
+  return {static_cast<std::uint8_t>(status & 0xff), static_cast<std::uint8_t>(status >> 8), 0, 0};
+}
+
+void expect_get_port_status(const UsbfsCall& c, std::uint16_t port) {
+  EXPECT_EQ(c.request, static_cast<unsigned long>(USBDEVFS_CONTROL));
+  EXPECT_EQ(c.request_type, 0xa3);
+  EXPECT_EQ(c.b_request, 0);  // GET_STATUS
+  EXPECT_EQ(c.value, 0);
+  EXPECT_EQ(c.index, port);
+  EXPECT_EQ(c.length, 4);
+}
+
+// Issue 15: SetPortFeature(BH_PORT_RESET) on the hub's node, then GetPortStatus until the port is
+// out of reset with its link up; here the hub says "resetting" twice first.
+TEST_F(LinuxEffectsTest, WarmResetSendsBhPortResetAndWaitsUntilThePortIsUp) {
+  int status_reads = 0;
+  usbfs_.on_request(USBDEVFS_CONTROL, [&status_reads](testing::IoctlCall& call) -> testing::IoctlReply {
+    UsbfsCall& r = call.record();
+    if (r.request_type != 0xa3) return {0, 0};
+    const std::uint16_t status = ++status_reads <= 2 ? 0x0211 : 0x0203;  // PORT_RESET, then U0 enabled
+    std::uint8_t* buf = call.pointee(offsetof(usbdevfs_ctrltransfer, data), 4);
+    if (buf == nullptr) return {-1, EFAULT};
+    const auto bytes = port_status(status);
+    std::copy(bytes.begin(), bytes.end(), buf);
+    r.data = bytes;
+    return {4, 0};
+  });
+  ASSERT_TRUE(fx_.warm_reset_port(kHubNode, 3).ok());
+  auto calls = usbfs_.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[0].devnode, kHubNode);
+  EXPECT_EQ(calls[0].request, static_cast<unsigned long>(USBDEVFS_CONTROL));
+  EXPECT_EQ(calls[0].request_type, 0x23);
+  EXPECT_EQ(calls[0].b_request, 3);  // SetPortFeature
+  EXPECT_EQ(calls[0].value, 28);     // BH_PORT_RESET
+  EXPECT_EQ(calls[0].index, 3);
+  EXPECT_EQ(calls[0].length, 0);
+  EXPECT_EQ(calls[0].timeout, 5000u);
+  for (std::size_t i = 1; i < calls.size(); ++i) expect_get_port_status(calls[i], 3);
+}
+
+TEST_F(LinuxEffectsTest, WarmResetRefusedByTheHubIsTheRequestsError) {
+  usbfs_.fail(kHubNode, USBDEVFS_CONTROL, EPIPE, 1);  // a USB 2.0 hub stalls feature 28
+  auto st = fx_.warm_reset_port(kHubNode, 3);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message(), kHubNode + ": port 3 warm reset failed: Broken pipe");
+  EXPECT_EQ(usbfs_.calls().size(), 1u);  // no status read after a refused request
+  EXPECT_EQ(fx_.warm_reset_port(kHubNode, 0).error().reason, "port 0 warm reset: no such port");
+}
+
+TEST_F(LinuxEffectsTest, WarmResetFailsWhenThePortSaysTheDeviceIsGone) {
+  usbfs_.on_control(kHubNode, {0xa3, 0, std::nullopt, std::nullopt}, {port_status(0x02a0), 0});
+  auto st = fx_.warm_reset_port(kHubNode, 3);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message(),
+            kHubNode +
+                ": port 3 warm reset: no device is connected to the port after the warm "
+                "reset (port status 0x02a0, link Rx.Detect)");
+}
+
+TEST_F(LinuxEffectsTest, WarmResetGivesUpOnAPortThatStaysInReset) {
+  usbfs_.on_control(kHubNode, {0xa3, 0, std::nullopt, std::nullopt}, {port_status(0x0211), 0});
+  const auto t0 = std::chrono::steady_clock::now();
+  auto st = fx_.warm_reset_port(kHubNode, 3);
+  ASSERT_FALSE(st.ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  EXPECT_EQ(
+      st.error().reason,
+      "port 3 warm reset: not over after 1s: the port is still resetting (port status 0x0211, link U0)");
+  auto calls = usbfs_.calls();
+  EXPECT_GT(calls.size(), 10u) << "the status is read again and again until the bound";
 }
 
 TEST_F(LinuxEffectsTest, HandlerErrorsComeBackAsTheRightError) {
@@ -241,7 +319,8 @@ TEST_F(LinuxEffectsTest, RepairRestoresWhatAnIntentRecords) {
   std::ofstream(state.path() + "/intents/b.intent") << "usbrecover-intent 1\ndevice x\nundo write /etc/x 1\n";
   std::ostringstream out;
   std::ostringstream err;
-  Context ctx{out, err, "/sys", "/dev", state.path(), "/proc/self/mountinfo", "/run/udev/control"};
+  Context ctx{out,         err,     "/sys", "/dev", state.path(), "/proc/self/mountinfo", "/run/udev/control",
+              "/dev/null", "/proc", ""};
   EXPECT_EQ(cmd_repair({}, ctx), kExitOk);
   EXPECT_EQ(out.str(), "restored: write " + attr + " 1 (1-1.2 0665:5161)\n");
   EXPECT_THAT(err.str(), HasSubstr("/etc/x 1: path is not below '/sys', ignoring\n"));
@@ -257,7 +336,8 @@ TEST_F(LinuxEffectsTest, RepairFailsWhenAnUndoFails) {
   usbfs_.fail("", UsbfsFake::kAnyRequest, ETIMEDOUT);
   std::ostringstream out;
   std::ostringstream err;
-  Context ctx{out, err, "/sys", "/dev", state.path(), "/proc/self/mountinfo", "/run/udev/control"};
+  Context ctx{out,         err,     "/sys", "/dev", state.path(), "/proc/self/mountinfo", "/run/udev/control",
+              "/dev/null", "/proc", ""};
   EXPECT_EQ(cmd_repair({}, ctx), kExitFailed);
   EXPECT_EQ(err.str(), "usbrecover: repair: port-power " + kHubNode + " 2 on (1-1.2 0665:5161): " + kHubNode +
                            ": port 2 power on failed: Connection timed out\n");
@@ -270,7 +350,7 @@ TEST_F(LinuxEffectsTest, RepairFailsWhenAnUndoFails) {
 // EEXIST or ENODEV depending on the driver; judged by the errno, that left an intent on disk.
 // Whatever the failure, the interface's driver link decides.
 TEST(LinuxEffectsBind, AFailedBindOrUnbindIsJudgedByTheDriverLink) {
-  TempDir root;
+  TempDir root("/tmp");
   const std::string sys = root.path() + "/sys";
   const std::string drivers = sys + "/bus/usb/drivers";
   const std::string devices = sys + "/bus/usb/devices";

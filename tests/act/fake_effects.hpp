@@ -42,6 +42,9 @@ class FakeEffects : public Effects {
       power_[{hub_devnode, port}] = on;
     });
   }
+  Status warm_reset_port(const std::string& hub_devnode, unsigned port) override {
+    return call("warm-reset " + hub_devnode + " " + std::to_string(port), [] {});
+  }
   void pause(std::chrono::milliseconds d) override {
     log_.push_back("pause " + std::to_string(d.count()) + "ms");
     if (after_call) after_call(log_);

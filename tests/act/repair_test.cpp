@@ -95,6 +95,7 @@ TEST(Repair, CorruptAndForeignFilesAreReportedNeverExecuted) {
       {"power-off.intent", intent("port-power /dev/bus/usb/001/002 2 off")},
       {"node.intent", intent("port-power /dev/sda 2 on")},
       {"reset.intent", intent("reset /dev/bus/usb/001/002")},
+      {"warm-reset.intent", intent("warm-reset /dev/bus/usb/002/001 4")},  // turns nothing on
       {"notes.txt", "hello\n"},
   };
   for (const auto& [name, text] : bad) put(dir, name, text);

@@ -3,9 +3,10 @@
 
 // Snapshots for the planner and executor tests: an xHCI controller with a USB3 hub (USB2 half
 // 1-1, SuperSpeed half 2-1), a 0665:5161 UPS on port 2, a mounted stick on port 3 and a
-// receiver on port 4.
+// receiver on port 4; and a SuperSpeed disk on port 1 of the hub's SuperSpeed half.
 
 #include <string>
+#include <utility>
 
 #include "snapshot/snapshot.hpp"
 
@@ -84,6 +85,25 @@ inline Snapshot ups_snapshot() {
   s.controller_devices = {hub.device, peer.device, stick, receiver};
   s.controller = Controller{
       .syspath = kPci, .name = "0000:00:14.0", .subsystem = "pci", .driver = "xhci_hcd", .buses = {1, 2}};
+  return s;
+}
+
+/// A USB 3.20 disk at 5000 Mbit/s on port 1 of the hub's SuperSpeed half (2-1.1), the hub's
+/// USB 2.0 half (1-1, with the UPS, the stick and the receiver) its peer.
+inline Snapshot superspeed_snapshot() {
+  Snapshot s = ups_snapshot();
+  std::swap(s.hub, s.peer_hub);
+  s.hub->device.speed = "5000";
+  s.peer_hub->device.speed = "480";
+  s.device = usb_device("2-1.1", 2, 3, 0x0bc2, 0xab38);
+  s.device.manufacturer = "Seagate";
+  s.device.product_name = "Backup+ Hub BK";
+  s.device.speed = "5000";
+  s.device.version = "3.20";
+  s.device.interfaces = {iface("2-1.1:1.0", "uas")};
+  s.port->syspath = s.hub->device.syspath + "/2-1:1.0/2-1-port1";
+  s.port->number = 1;
+  s.port->peer_syspath = s.peer_hub->device.syspath + "/1-1:1.0/1-1-port1";
   return s;
 }
 

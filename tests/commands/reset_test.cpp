@@ -93,7 +93,8 @@ class ResetTest : public ::testing::Test {
   int run(std::vector<std::string> args) {
     out_.str("");
     err_.str("");
-    Context ctx{out_, err_, "/sys", "/dev", state_.path(), "/dev/null", udevd_.path()};
+    Context ctx{out_,        err_,          "/sys",      "/dev",  state_.path(),
+                "/dev/null", udevd_.path(), "/dev/null", "/proc", ""};
     return cmd_reset(args, ctx);
   }
 
@@ -155,7 +156,7 @@ TEST_F(ResetTest, ExitCodesFollowTheErrors) {
   EXPECT_EQ(run({"1-1.2", "--method", "device"}), kExitFailed);
   EXPECT_EQ(run({"9999:9999", "--method", "device"}), kExitNotFound);
   EXPECT_EQ(run({"1-1.2", "--method", "reboot"}), kExitUsage);
-  EXPECT_THAT(err_.str(), HasSubstr("unknown method 'reboot' (expected one of: device, rebind"));
+  EXPECT_THAT(err_.str(), HasSubstr("unknown method 'reboot' (expected one of: device, warm-reset, rebind"));
   EXPECT_EQ(run({"1-1.2"}), kExitUsage);
   EXPECT_EQ(run({"1-1.2", "--method", "device", "--timeout", "soon"}), kExitUsage);
   EXPECT_EQ(run({"usb1", "--method", "device"}), kExitRefused);

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/usbdevice_fs.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -86,7 +89,7 @@ struct Bed {
   int run(int (*cmd)(const Args&, Context&), const Args& args) {
     out.str({});
     err.str({});
-    Context ctx{out, err, "/sys", "/dev", state, mountinfo, udev_control};
+    Context ctx{out, err, "/sys", "/dev", state, mountinfo, udev_control, "/dev/null", proc_root, ""};
     return cmd(args, ctx);
   }
 
@@ -106,6 +109,7 @@ struct Bed {
   std::string hub, ups, stick, keyboard, mountinfo, state;
   std::unique_ptr<testing::FakeUdevd> udevd;  ///< "udevd runs"; reset() it to say it does not
   std::string udev_control;
+  std::string proc_root = "/proc";
   std::ostringstream out, err;
 };
 
@@ -311,6 +315,57 @@ TEST(Handle, SerialNutInstanceSaysWhenItsPortIsMissingOrNotOnUsb) {
   ASSERT_EQ(b.handle("onboard"), kExitOk) << b.err.str();
   EXPECT_EQ(b.err.str(),
             "usbrecover: handle: nothing to do: port /dev/ttyS0 of NUT instance [onboard] is not on USB\n");
+}
+
+// Regression (multi-port serial adapters): an FT2232 is one USB device with two ttys, and every
+// method drops both. The users of the port the run was not asked for (another NUT instance, a
+// process that holds it open) are collateral, named, and refused without allow_collateral.
+TEST(Handle, AResetOfAMultiPortAdapterNamesTheOtherPortsUsers) {
+  Bed b;
+  auto props = table_props("device", "0");
+  const std::string dual =
+      b.bed->add_device(b.hub, 3,
+                        {0x0403,
+                         0x6010,
+                         "FTDI",
+                         "Dual RS232-HS",
+                         "FT2X",
+                         "480",
+                         "2.00",
+                         0,
+                         {{0, 0xff, 0xff, 0xff, "ftdi_sio", {}}, {1, 0xff, 0xff, 0xff, "ftdi_sio", {}}},
+                         props});
+  add_tty(*b.bed, Testbed::interface_path(dual, 0), "ttyUSB0", "188:0");
+  add_tty(*b.bed, Testbed::interface_path(dual, 1), "ttyUSB1", "188:1");
+  const std::string conf = b.state + "/ups.conf";
+  std::ofstream(conf) << "[ups1]\n  driver = nutdrv_qx\n  port = /dev/ttyUSB0\n"
+                      << "[ups2]\n  driver = blazer_ser\n  port = /dev/ttyUSB1\n";
+  // ups2's driver runs and holds its port open.
+  b.proc_root = b.state + "/proc";
+  fs::create_directories(b.proc_root + "/4242/fd");
+  std::ofstream(b.proc_root + "/4242/comm") << "blazer_ser\n";
+  fs::create_symlink("/dev/ttyUSB1", b.proc_root + "/4242/fd/5");
+  fs::create_directories(b.proc_root + "/4243/fd");  // a process with nothing of ours open
+  std::ofstream(b.proc_root + "/4243/comm") << "bash\n";
+  fs::create_symlink("/dev/pts/0", b.proc_root + "/4243/fd/0");
+
+  History h;
+  h.services.push_back({epoch_now() - 1000, "nut-driver@ups1.service", true, "exit-code", "exited", "1"});
+  ASSERT_TRUE(StateStore(b.state).save(port_key("1-1.3"), h).ok());
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--nut-instance", "ups1", "--ups-conf", conf}),
+            kExitRefused)
+      << b.err.str();
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("device: would also disturb ttyUSB1 of 1-1.3 (blazer_ser (pid 4242); NUT "
+                        "instance [ups2]); the policy does not allow collateral"));
+  EXPECT_THAT(b.err.str(), ::testing::Not(HasSubstr("ttyUSB0 of")));
+  EXPECT_TRUE(b.history().attempts.empty());
+
+  // Asked for the device itself, not one of its ports: both ports' users count.
+  ASSERT_EQ(b.run(cmd_explain, {"--syspath", dual, "--ups-conf", conf}), kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(),
+              HasSubstr("skip device: would also disturb ttyUSB0 of 1-1.3 (NUT instance [ups1]), "
+                        "ttyUSB1 of 1-1.3 (blazer_ser (pid 4242); NUT instance [ups2])"));
 }
 
 TEST(Handle, RefusesCollateralAndSaysSo) {
@@ -644,6 +699,77 @@ TEST(Handle, FiftyConcurrentHelpersDoOneRecovery) {
   auto h = b.history();
   ASSERT_EQ(h.attempts.size(), 1u);
   EXPECT_TRUE(h.attempts[0].recovered);
+}
+
+// Issue 15: what the VM bed has, a SuperSpeed stick on an xHCI SuperSpeed root port (2-4), and a
+// USB 3.20 disk that fell back to its USB 2.0 connection (1-3, at 480 Mbit/s). No table entry:
+// the built-in ladder, which has warm-reset right after device.
+struct SuperSpeedBed {
+  SuperSpeedBed() {
+    auto pci = bed.add_pci_controller("0000:00:14.0", "xhci_hcd");
+    usb1 = bed.add_root_hub(pci, 1, HubSpec{4, PowerSwitching::None, 20, false, true});
+    usb2 = bed.add_root_hub(pci, 2, HubSpec{4, PowerSwitching::None, 20, true, true});
+    for (unsigned n = 1; n <= 4; ++n) bed.link_peers(Testbed::port_dir(usb1, n), Testbed::port_dir(usb2, n));
+    const std::vector<testing::InterfaceSpec> storage = {{0, 8, 6, 0x50, "usb-storage", {}}};
+    stick = bed.add_device(
+        usb2, 4, {0x46f4, 0x0001, "QEMU", "QEMU USB HARDDRIVE", "ss-stick", "5000", "3.00", 0, storage, {}});
+    fallen =
+        bed.add_device(usb1, 3, {0x0bc2, 0xab38, "Seagate", "Backup+", "NA8", "480", "3.20", 0, storage, {}});
+    // The SuperSpeed root port takes SetPortFeature(BH_PORT_RESET) (anything else stalls) and then
+    // answers GetPortStatus as qemu's xHCI does: connected, enabled, U0.
+    bed.usbfs().on_control(bed.devnode(usb2), {0x23, 3, 28, 4}, {});
+    bed.usbfs().on_control(bed.devnode(usb2), {0xa3, 0, std::nullopt, 4}, {{0x03, 0x02, 0x00, 0x00}, 0});
+    char tmpl[] = "/tmp/usbrecover-warm.XXXXXX";
+    state = ::mkdtemp(tmpl);
+    udevd = std::make_unique<testing::FakeUdevd>(state + "/udev-control");
+  }
+  ~SuperSpeedBed() { fs::remove_all(state); }
+
+  int run(int (*cmd)(const Args&, Context&), const Args& args) {
+    out.str({});
+    err.str({});
+    Context ctx{out, err, "/sys", "/dev", state, "/dev/null", udevd->path(), "/dev/null", "/proc", ""};
+    return cmd(args, ctx);
+  }
+
+  Testbed bed;
+  std::string usb1, usb2, stick, fallen, state;
+  std::unique_ptr<testing::FakeUdevd> udevd;
+  std::ostringstream out, err;
+};
+
+TEST(Reset, WarmResetGoesThroughTheRootHubsNodeThenResetsTheDevice) {
+  SuperSpeedBed b;
+  ASSERT_EQ(b.run(cmd_reset, {"2-4", "--method", "warm-reset", "--json", "--timeout", "10s"}), kExitOk)
+      << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("\"verified\": true"));
+  auto hub = b.bed.usbfs().calls(b.bed.devnode(b.usb2));
+  std::vector<testing::UsbfsCall> port_requests;
+  for (const auto& c : hub) {
+    if ((c.request_type & 0x1f) == 3) port_requests.push_back(c);  // recipient: a port
+  }
+  ASSERT_GE(port_requests.size(), 2u);
+  EXPECT_EQ(port_requests[0].request_type, 0x23);
+  EXPECT_EQ(port_requests[0].b_request, 3);  // SetPortFeature
+  EXPECT_EQ(port_requests[0].value, 28);     // BH_PORT_RESET
+  EXPECT_EQ(port_requests[0].index, 4);
+  EXPECT_EQ(port_requests[1].request_type, 0xa3);  // GetPortStatus: is the port up again?
+  auto dev = b.bed.usbfs().calls(b.bed.devnode(b.stick));
+  ASSERT_FALSE(dev.empty());
+  EXPECT_EQ(dev.back().request, static_cast<unsigned long>(USBDEVFS_RESET));
+}
+
+TEST(Explain, SaysWhyAWarmResetDoesNotApply) {
+  SuperSpeedBed b;
+  ASSERT_EQ(b.run(cmd_explain, {"1-3"}), kExitOk) << b.err.str();
+  EXPECT_THAT(
+      b.out.str(),
+      HasSubstr("  skip warm-reset: 1-3 is a USB 3.20 device connected at 480 Mbit/s: it fell back to "
+                "USB 2.0, and a warm reset (BH_PORT_RESET) exists only on SuperSpeed ports; port-power, "
+                "which powers both halves of the connector off, may bring it back at SuperSpeed\n"));
+  ASSERT_EQ(b.run(cmd_explain, {"2-4"}), kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("  try  warm-reset: disturbs no other device\n"));
+  EXPECT_THAT(b.out.str(), HasSubstr("warm-reset /dev/bus/usb/002/001 4"));
 }
 
 }  // namespace

@@ -115,7 +115,7 @@ class CommandTest : public ::testing::Test {
   int run(int (*cmd)(const Args&, Context&), const Args& args) {
     out_.str("");
     err_.str("");
-    Context ctx{out_, err_, "/sys", "/dev", "", s_.mountinfo, "/run/udev/control"};
+    Context ctx{out_, err_, "/sys", "/dev", "", s_.mountinfo, "/run/udev/control", "/dev/null", "/proc", ""};
     return cmd(args, ctx);
   }
 

@@ -2,7 +2,8 @@
 #pragma once
 
 // Snapshots built by hand for the planner's tests: a UPS on port 2 of an external hub with
-// per-port power, a mounted USB stick on port 3 of the same hub, a keyboard on the root hub.
+// per-port power, a mounted USB stick on port 3 of the same hub, a keyboard on the root hub; and
+// a SuperSpeed disk alone on an xHCI SuperSpeed root port.
 
 #include "snapshot/snapshot.hpp"
 
@@ -27,7 +28,7 @@ inline Snapshot ups_behind_hub() {
   s.device = usb_device("1-1.2", 0x0665, 0x5161, 4);
   s.device.manufacturer = "INNO TECH";
   s.device.product_name = "USB to Serial";
-  s.device.interfaces = {Interface{"1-1.2:1.0", 0, 3, 0, 0, "usbhid", {}}};
+  s.device.interfaces = {Interface{"1-1.2:1.0", 0, 3, 0, 0, "usbhid", {}, {}}};
 
   Hub hub;
   hub.device = usb_device("1-1", 0x05e3, 0x0608, 2);
@@ -60,6 +61,28 @@ inline Snapshot ups_alone_on_hub() {
   Snapshot s = ups_behind_hub();
   s.hub_siblings.clear();
   s.controller_devices = {s.hub->device};
+  return s;
+}
+
+/// A USB 3.20 disk at 5000 Mbit/s alone on port 4 of the xHCI SuperSpeed root hub usb2.
+inline Snapshot disk_at_superspeed() {
+  Snapshot s = ups_alone_on_hub();
+  s.device = usb_device("2-4", 0x0bc2, 0xab38, 2);
+  s.device.busnum = 2;
+  s.device.devnode = "/dev/bus/usb/002/002";
+  s.device.speed = "5000";
+  s.device.version = "3.20";
+  s.device.interfaces = {Interface{"2-4:1.0", 0, 8, 6, 0x62, "uas", {}, {}}};
+  s.hub->device = usb_device("usb2", 0x1d6b, 0x0003, 1);
+  s.hub->device.busnum = 2;
+  s.hub->device.devnode = "/dev/bus/usb/002/001";
+  s.hub->device.speed = "5000";
+  s.hub->device.is_hub = s.hub->device.is_root_hub = true;
+  s.hub->superspeed = true;
+  s.hub->switching = PowerSwitching::None;
+  s.port->syspath = s.hub->device.syspath + "/2-0:1.0/usb2-port4";
+  s.port->number = 4;
+  s.controller_devices.clear();
   return s;
 }
 

@@ -10,6 +10,7 @@ namespace usbrecover {
 namespace {
 
 using ::testing::Contains;
+using testing::disk_at_superspeed;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::ups_alone_on_hub;
@@ -86,7 +87,34 @@ TEST(Planner, FirstFailureStartsAtTheFirstMethod) {
   EXPECT_EQ(d.summary, "recover: the probe failed (GET_STATUS timed out); start with device");
   EXPECT_THAT(tried(d), ElementsAre(Method::Device, Method::Rebind, Method::Authorize));
   EXPECT_EQ(d.budget_left, 3u);
-  EXPECT_EQ(d.ladder[3].why, "over the budget of 3 per 1h");
+  // A USB 2.0 port has no warm reset: the rung says so and takes nothing from the budget.
+  EXPECT_EQ(
+      d.ladder[1].why,
+      "1-1.2 is on port 2 of 1-1, a USB 2.0 hub: a warm reset (BH_PORT_RESET) exists only on SuperSpeed "
+      "ports");
+  EXPECT_EQ(d.ladder[4].why, "over the budget of 3 per 1h");
+}
+
+// Issue 15: at SuperSpeed the built-in ladder tries the warm reset right after the hot reset,
+// before any driver is unbound.
+TEST(Planner, SuperSpeedDeviceGetsAWarmResetRightAfterTheDeviceReset) {
+  auto d = decide_for(disk_at_superspeed(), Policy{}, {}, Trigger::Add, failed_probe());
+  EXPECT_EQ(d.verdict, Decision::Verdict::Recover);
+  EXPECT_THAT(tried(d), ElementsAre(Method::Device, Method::WarmReset, Method::Rebind));
+  EXPECT_EQ(d.ladder[1].why, "disturbs no other device");
+  ASSERT_EQ(d.ladder[1].plan.steps.size(), 2u);
+  EXPECT_EQ(to_string(d.ladder[1].plan.steps[0].action), "warm-reset /dev/bus/usb/002/001 4");
+  EXPECT_EQ(to_string(d.ladder[1].plan.steps[1].action), "reset /dev/bus/usb/002/002");
+}
+
+// The driver's own USB reset is a hot reset: a service that keeps failing starts at the warm
+// reset, the first rung stronger than that.
+TEST(Planner, ServiceThatKeepsFailingAtSuperSpeedStartsWithAWarmReset) {
+  History h;
+  h.services = {{kNow - 3 * kMinute, "app.service", true, "exit-code", "exited", "1"},
+                {kNow - kMinute, "app.service", true, "exit-code", "exited", "1"}};
+  auto d = decide_for(disk_at_superspeed(), Policy{}, h, Trigger::ServiceStart, healthy_probe());
+  EXPECT_EQ(tried(d).front(), Method::WarmReset);
 }
 
 TEST(Planner, EscalatesAboveMethodsThatFailedRecently) {

@@ -51,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case Action::Kind::ResetDevice:
     case Action::Kind::Pause:
-      check(false, "resets and pauses are never undos");
+    case Action::Kind::WarmReset:
+      check(false, "resets, warm resets and pauses are never undos");
   }
   return 0;
 }

@@ -145,11 +145,10 @@ TEST(Run, ABrokenTableChangesNothingOnDisk) {
   Outcome o = gen({"--table", (d.path() / "good.toml").string(), "--table", (d.path() / "bad.toml").string(),
                    "--output-dir", out});
   EXPECT_EQ(o.code, 65);
-  EXPECT_EQ(
-      o.err,
-      (d.path() / "bad.toml").string() +
-          ":5:12: unknown method 'reboot' (expected one of: device, rebind, authorize, port-power, hub, "
-          "controller)\n");
+  EXPECT_EQ(o.err,
+            (d.path() / "bad.toml").string() +
+                ":5:12: unknown method 'reboot' (expected one of: device, warm-reset, rebind, authorize, "
+                "port-power, hub, controller)\n");
   EXPECT_EQ(o.out, "");
   EXPECT_EQ(tree(d.path()), before);
 }

@@ -211,14 +211,13 @@ TEST(Validate, AcceptsTheSameMatchTwiceWhenItSaysTheSameThing) {
 
 TEST(Validate, RejectsUnknownMethodsAndProbes) {
   EXPECT_THAT(errors(std::string(kHead) + "[defaults]\nmethods = [\"device\", \"reboot\"]\n"),
-              ElementsAre("t.toml:3:22: unknown method 'reboot' (expected one of: device, rebind, authorize, "
-                          "port-power, hub, controller)"));
+              ElementsAre("t.toml:3:22: unknown method 'reboot' (expected one of: device, warm-reset, "
+                          "rebind, authorize, port-power, hub, controller)"));
   EXPECT_THAT(errors(std::string(kHead) + "[defaults]\nmethods = [\"hub\", \"hub\"]\n"),
               ElementsAre("t.toml:3:19: method 'hub' is listed twice"));
-  EXPECT_THAT(
-      errors(std::string(kHead) + "[defaults]\nmethods = []\n"),
-      ElementsAre("t.toml:3:11: 'methods' is empty; list at least one method (device, rebind, authorize, "
-                  "port-power, hub, controller)"));
+  EXPECT_THAT(errors(std::string(kHead) + "[defaults]\nmethods = []\n"),
+              ElementsAre("t.toml:3:11: 'methods' is empty; list at least one method (device, warm-reset, "
+                          "rebind, authorize, port-power, hub, controller)"));
   EXPECT_THAT(
       errors(std::string(kHead) + "[defaults]\nprobe = \"ping\"\n"),
       ElementsAre("t.toml:3:9: unknown probe 'ping' (expected one of: none, open, descriptor, megatec-q1)"));
@@ -336,6 +335,42 @@ TEST(Merge, SortsExactProductsBeforeWildcardsAndConstrainedMatchesFirst) {
   std::vector<std::string> names;
   for (const auto& x : t.rules) names.push_back(x.name);
   EXPECT_THAT(names, ElementsAre("serial", "plain", "w", "z"));
+}
+
+TEST(Validate, StaleAfterAndOffTimeAreDurationsInRange) {
+  auto r = rules(std::string(kHead) +
+                 "[defaults]\nstale_after = \"45s\"\n[[device]]\nname = \"a\"\nids = [\"0665:5161\"]\n"
+                 "off_time = \"3s\"\n");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].policy.stale_after, std::chrono::seconds(45));
+  EXPECT_EQ(r[0].policy.off_time, std::chrono::seconds(3));
+  EXPECT_EQ(
+      rules(std::string(kHead) + "[[device]]\nname = \"a\"\nids = [\"0665:5161\"]\n")[0].policy.off_time,
+      Policy{}.off_time);
+  EXPECT_THAT(errors(std::string(kHead) + "[defaults]\nstale_after = \"0s\"\n"),
+              ElementsAre("t.toml:3:15: 'stale_after' must be longer than 0s"));
+  EXPECT_THAT(errors(std::string(kHead) + "[defaults]\noff_time = \"50ms\"\n"),
+              ElementsAre("t.toml:3:12: 'off_time' must be between 100ms and 1m, not '50ms'"));
+  EXPECT_THAT(errors(std::string(kHead) + "[defaults]\noff_time = \"2m\"\n"),
+              ElementsAre("t.toml:3:12: 'off_time' must be between 100ms and 1m, not '2m'"));
+  EXPECT_THAT(errors(std::string(kHead) + "[defaults]\noff_time = 3\n"),
+              ElementsAre(::testing::HasSubstr("t.toml:3:12: ")));
+}
+
+TEST(CheckPorts, EntriesThatNameOnePortMustAgreeOnItsPolicy) {
+  auto r = rules(std::string(kHead) +
+                 "[[device]]\nname = \"a\"\nids = [\"0665:5161\"]\nport = \"1-1.2\"\n"
+                 "[[device]]\nname = \"b\"\nids = [\"06da:0003\"]\nport = \"1-1.2\"\nmax_resets = 1\n"
+                 "[[device]]\nname = \"c\"\nids = [\"0925:1234\"]\nport = \"1-1.3\"\n");
+  Table t = merge({"t.toml"}, {r});
+  EXPECT_THAT(check_ports(t), ::testing::SizeIs(1));
+  EXPECT_EQ(check_ports(t).at(0).str(),
+            "t.toml:8:8: port 1-1.2 is named again with a different policy (first at t.toml:4:8); what fails "
+            "to enumerate there needs one");
+  auto same = rules(std::string(kHead) +
+                    "[[device]]\nname = \"a\"\nids = [\"0665:5161\"]\nport = \"1-1.2\"\n"
+                    "[[device]]\nname = \"b\"\nids = [\"06da:0003\"]\nport = \"1-1.2\"\n");
+  EXPECT_TRUE(check_ports(merge({"t.toml"}, {same})).empty());
 }
 
 TEST(Durations, ParseAndFormatRoundTrip) {

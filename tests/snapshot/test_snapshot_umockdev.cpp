@@ -7,6 +7,7 @@
 #include <linux/usbdevice_fs.h>
 #include <sys/ioctl.h>
 #include <filesystem>
+#include <fstream>
 
 #include <algorithm>
 #include <cerrno>
@@ -145,6 +146,46 @@ TEST_F(SnapshotReaderTest, AFilesystemOnAStackedDeviceCountsAsTheDisksMount) {
   for (const auto& d : ups->hub_siblings)
     if (d.syspath == s_.storage) seen = d.mounts == std::vector<std::string>{"/srv/crypt"};
   EXPECT_TRUE(seen) << "the stick behind the UPS's hub carries the stacked mount";
+}
+
+// Regression (mount attribution): btrfs gives a filesystem an anonymous device number (0:NN),
+// so its mount matched no block device and a stick holding it looked unused. Every member
+// device of the filesystem (/sys/fs/btrfs/FSID/devices/) carries the mount, whichever member it
+// was mounted from.
+TEST_F(SnapshotReaderTest, ABtrfsFilesystemCountsOnEveryMemberDisk) {
+  const std::string root = s_.bed->root_dir();
+  const std::string fs = root + "/sys/fs/btrfs/5a1c8e02-6b4e-4a35-9e1f-2d1c0ffee000/devices";
+  std::filesystem::create_directories(fs);
+  std::ofstream(fs + "/sda3").flush();  // the member it was mounted from, not on USB
+  std::ofstream(fs + "/sdb1").flush();  // the stick's partition
+  std::filesystem::create_directories(root + "/sys/fs/btrfs/features");
+  const std::string mountinfo = s_.bed->write_mountinfo(
+      "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+      "40 22 0:45 /data /srv/pool\\040one rw,relatime shared:7 - btrfs /dev/sda3 rw,space_cache=v2\n");
+  ReaderOptions options;
+  options.mountinfo = mountinfo;
+  options.swaps = "/dev/null";
+  auto reader = SnapshotReader::open(options);
+  ASSERT_TRUE(reader);
+  auto storage = reader->snapshot(s_.storage);
+  ASSERT_TRUE(storage) << storage.error().message();
+  EXPECT_EQ(storage->device.mounts, (std::vector<std::string>{"/srv/pool one"}));
+}
+
+// Regression (mount attribution): an active swap area on a stick is in use like a mount.
+TEST_F(SnapshotReaderTest, AnActiveSwapPartitionCountsAsInUse) {
+  const std::string swaps = s_.bed->root_dir() + "/swaps";
+  std::ofstream(swaps) << "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+                       << "/swapfile                               file\t\t1048572\t\t0\t\t-2\n"
+                       << "/dev/sdb1                               partition\t524284\t\t0\t\t-3\n";
+  ReaderOptions options;
+  options.mountinfo = "/dev/null";
+  options.swaps = swaps;
+  auto reader = SnapshotReader::open(options);
+  ASSERT_TRUE(reader);
+  auto storage = reader->snapshot(s_.storage);
+  ASSERT_TRUE(storage) << storage.error().message();
+  EXPECT_EQ(storage->device.mounts, (std::vector<std::string>{kSwapMount}));
 }
 
 TEST_F(SnapshotReaderTest, ControllerAndItsBusesOnly) {

@@ -13,8 +13,10 @@ namespace usbrecover::test {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "usbrecover-test-XXXXXX").string();
+  /// Below `base`, $TMPDIR by default. (The umockdev tests' $TMPDIR is /dev/shm, which the
+  /// preload redirects like all of /dev: a test that must see the real filesystem passes /tmp.)
+  explicit TempDir(const std::filesystem::path& base = std::filesystem::temp_directory_path()) {
+    std::string tmpl = (base / "usbrecover-test-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
     path_ = tmpl;
   }

@@ -9,12 +9,15 @@
 //   vmtool hubdesc HUB                      HUB: sysfs name ("1-1", "usb1") or /dev/bus/usb node
 //   vmtool portstatus HUB PORT
 //   vmtool port-power HUB PORT on|off
+//   vmtool port-feature HUB PORT set|clear FEATURE   any hub class port feature (28 = BH_PORT_RESET)
 //   vmtool wait DEV [--devnum-not N] [--gone] [--timeout MS]
 //   vmtool measure DEV [--new-devnum] [--timeout MS] -- COMMAND [ARG...]
-//   vmtool kill-when FILE VALUE [--timeout MS] -- COMMAND [ARG...]
+//   vmtool kill-when FILE VALUE [--timeout MS] -- COMMAND [ARG...]   (ptrace: SIGKILL right after
+//                                           COMMAND's write of VALUE to FILE returned)
 //
 // DEV is a device's sysfs name ("1-1.2"). `wait` and `measure` print one line of key=value.
 
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +30,17 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/io.h>
+#include <limits.h>
 #include <sys/ioctl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -45,6 +58,8 @@ static void die(const char *fmt, ...) {
   va_end(ap);
   exit(2);
 }
+
+static long parse_long(const char *s);
 
 static double now_ms(void) {
   struct timespec ts;
@@ -142,6 +157,18 @@ static int cmd_port_power(int argc, char **argv) {
   // SET_FEATURE (3) / CLEAR_FEATURE (1), feature PORT_POWER (8), recipient "other" (a port).
   if (control(fd, 0x23, on ? 3 : 1, 8, atoi(argv[1]), NULL, 0) < 0)
     die("%s PORT_POWER on port %s of '%s': %s", on ? "SetPortFeature" : "ClearPortFeature",
+        argv[1], argv[0], strerror(errno));
+  return 0;
+}
+
+static int cmd_port_feature(int argc, char **argv) {
+  if (argc != 4) die("usage: vmtool port-feature HUB PORT set|clear FEATURE");
+  int fd = open_node(argv[0]);
+  int set = strcmp(argv[2], "set") == 0;
+  if (!set && strcmp(argv[2], "clear") != 0) die("expected set or clear, got '%s'", argv[2]);
+  long feature = parse_long(argv[3]);
+  if (control(fd, 0x23, set ? 3 : 1, (unsigned)feature, atoi(argv[1]), NULL, 0) < 0)
+    die("%s(%ld) on port %s of '%s': %s", set ? "SetPortFeature" : "ClearPortFeature", feature,
         argv[1], argv[0], strerror(errno));
   return 0;
 }
@@ -289,9 +316,36 @@ static int file_is(const char *file, const char *value) {
   return strcmp(buf, value) == 0;
 }
 
+// Whether the write(2) a traced thread is entering puts VALUE (an optional newline after it)
+// into FILE (a resolved path): the fd's /proc link names the file, the buffer is read from the
+// thread's memory.
+static int write_matches(pid_t tid, const struct user_regs_struct *r, const char *file,
+                         const char *value) {
+  char link[64], target[PATH_MAX];
+  snprintf(link, sizeof link, "/proc/%d/fd/%llu", tid, (unsigned long long)r->rdi);
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  if (n < 0) return 0;
+  target[n] = '\0';
+  if (strcmp(target, file)) return 0;
+  size_t want = strlen(value), len = r->rdx;
+  if (len != want && !(len == want + 1)) return 0;
+  char buf[256];
+  if (len >= sizeof buf) return 0;
+  struct iovec local = {buf, len}, remote = {(void *)r->rsi, len};
+  if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != (ssize_t)len) return 0;
+  if (len == want + 1 && buf[want] != '\n') return 0;
+  return memcmp(buf, value, want) == 0;
+}
+
+// Runs COMMAND under ptrace and SIGKILLs it the moment a write(2) of VALUE to FILE has
+// returned successfully: no polling window to miss, however short the state lasts. A seccomp
+// filter stops the command at write(2) only, so everything else runs at full speed. Then it
+// checks that FILE still reads VALUE.
 static int cmd_kill_when(int argc, char **argv) {
   if (argc < 4) die("usage: vmtool kill-when FILE VALUE [--timeout MS] -- COMMAND...");
-  const char *file = argv[0], *value = argv[1];
+  const char *value = argv[1];
+  char file[PATH_MAX];
+  if (!realpath(argv[0], file)) die("kill-when: %s: %s", argv[0], strerror(errno));
   long timeout = 20000;
   int i;
   for (i = 2; i < argc && strcmp(argv[i], "--"); i++) {
@@ -303,26 +357,75 @@ static int cmd_kill_when(int argc, char **argv) {
   pid_t pid = fork();
   if (pid < 0) die("fork: %s", strerror(errno));
   if (pid == 0) {
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+    setpgid(0, 0);  // its own group: the kill reaches every process it started
+    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0) _exit(126);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+      _exit(126);
+    raise(SIGSTOP);
     execvp(argv[i + 1], argv + i + 1);
-    fprintf(stderr, "vmtool: cannot run '%s': %s\n", argv[i + 1], strerror(errno));
     _exit(127);
   }
+  int status;
+  if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) die("kill-when: child did not stop");
+  if (ptrace(PTRACE_SETOPTIONS, pid, NULL,
+             (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP |
+                            PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+                            PTRACE_O_TRACEEXEC)) < 0)
+    die("kill-when: PTRACE_SETOPTIONS: %s", strerror(errno));
+  ptrace(PTRACE_CONT, pid, NULL, NULL);
   for (;;) {
-    int status;
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      printf("killed=0 ms=%.1f rc=%d\n", now_ms() - t0,
-             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    if (now_ms() - t0 > timeout) {
+      kill(-pid, SIGKILL);
+      while (waitpid(-1, &status, __WALL) > 0) {}
+      printf("killed=1 ms=%.1f on=timeout\n", now_ms() - t0);
       return 1;
     }
-    if (file_is(file, value) || now_ms() - t0 > timeout) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      int hit = file_is(file, value);
-      printf("killed=1 ms=%.1f on=%s\n", now_ms() - t0, hit ? "value" : "timeout");
-      return hit ? 0 : 1;
+    pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+    if (tid == 0) {
+      usleep(200);
+      continue;
     }
-    usleep(200);
+    if (tid < 0) die("kill-when: waitpid: %s", strerror(errno));
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      if (tid == pid) {
+        printf("killed=0 ms=%.1f rc=%d\n", now_ms() - t0,
+               WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        return 1;
+      }
+      continue;
+    }
+    struct user_regs_struct r;
+    if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
+      // At the write's entry: when it is the one, stop again at its exit.
+      if (ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0 && write_matches(tid, &r, file, value)) {
+        ptrace(PTRACE_SYSCALL, tid, NULL, NULL);
+        continue;
+      }
+    } else if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+      // The exit of a matching write.
+      if (ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0 && (long long)r.rax > 0) {
+        kill(-pid, SIGKILL);
+        while (waitpid(-1, &status, __WALL) > 0) {}
+        int hit = file_is(file, value);
+        printf("killed=1 ms=%.1f on=%s\n", now_ms() - t0, hit ? "value" : "changed");
+        return hit ? 0 : 1;
+      }
+    } else if (!(WSTOPSIG(status) == SIGTRAP && status >> 16) && WSTOPSIG(status) != SIGSTOP) {
+      ptrace(PTRACE_CONT, tid, NULL, (void *)(long)WSTOPSIG(status));  // a signal: deliver it
+      continue;
+    }
+    ptrace(PTRACE_CONT, tid, NULL, NULL);  // events and a new task's first stop deliver nothing
   }
 }
 
@@ -335,7 +438,7 @@ static int cmd_exit(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) die("usage: vmtool exit|hubdesc|portstatus|port-power|wait|measure ...");
+  if (argc < 2) die("usage: vmtool exit|hubdesc|portstatus|port-power|port-feature|wait|measure|kill-when ...");
   const char *c = argv[1];
   argc -= 2;
   argv += 2;
@@ -344,6 +447,7 @@ int main(int argc, char **argv) {
   if (!strcmp(c, "hubdesc")) return cmd_hubdesc(argc, argv);
   if (!strcmp(c, "portstatus")) return cmd_portstatus(argc, argv);
   if (!strcmp(c, "port-power")) return cmd_port_power(argc, argv);
+  if (!strcmp(c, "port-feature")) return cmd_port_feature(argc, argv);
   if (!strcmp(c, "wait")) return cmd_wait(argc, argv);
   if (!strcmp(c, "measure")) return cmd_measure(argc, argv);
   if (!strcmp(c, "kill-when")) return cmd_kill_when(argc, argv);

@@ -1,5 +1,6 @@
 # The benchmark, run by /init in bench mode: usbrecover against the tools people use today, on
-# the same device and port, alternating A B A B. Every time is measured by vmtool from the
+# the same device and port, alternating A B A B; and on the SuperSpeed stick, the warm reset
+# next to the device (hot) reset, alternating with it. Every time is measured by vmtool from the
 # start of the command until the device is back in sysfs with its drivers bound (and, for power
 # cycles, with a new devnum) -- never from the tools' own claims.
 #
@@ -11,16 +12,18 @@ dev=$(dev_of ftdi-pp)   # the FTDI USB-serial bridge on pphub port 2
 hub=$(dev_of pphub)
 port=${dev##*.}
 pdir=$(port_dir "$dev")
+ss=$(dev_of ss-stick)    # usb-storage at SuperSpeed on xHCI root port 2-4
 have_helper=0
 [ -x "$USBRECOVER" ] && have_helper=1
 mkdir -p /tmp/bench
 rm -f /tmp/bench/*
 
-# run KEY [--new-devnum] -- COMMAND...: one measured run; its time is appended to /tmp/bench/KEY.
+# run KEY [--new-devnum] -- COMMAND...: one measured run on $on (default: the FTDI bridge); its
+# time is appended to /tmp/bench/KEY.
 run() {
   key=$1
   shift
-  out=$(vmtool measure "$dev" --timeout 20000 "$@" 2>/tmp/bench.err)
+  out=$(vmtool measure "${on:-$dev}" --timeout 20000 "$@" 2>/tmp/bench.err)
   echo "  $key: $out"
   sed 's/^/    2> /' /tmp/bench.err
   case $out in
@@ -42,6 +45,14 @@ while [ $i -lt "$rounds" ]; do
   run C-disable --new-devnum -- sh -c "echo 1 >$pdir/disable && sleep 0.1 && echo 0 >$pdir/disable"
   run D-portpower --new-devnum -- sh -c \
     "vmtool port-power $hub $port off && sleep 0.1 && vmtool port-power $hub $port on"
+  # The SuperSpeed stick: hot reset (device) against warm reset, and usbreset's hot reset.
+  on=$ss
+  [ $have_helper = 1 ] && run E-ss-device -- "$USBRECOVER" reset "$ss" --method device
+  [ $have_helper = 1 ] && run E-ss-warm -- "$USBRECOVER" reset "$ss" --method warm-reset
+  run F-ss-usbreset -- usbreset "$(busdev_of "$ss")"
+  # What the method does, without the helper: the warm reset request, then usbreset.
+  run G-ss-kernel -- sh -c "vmtool port-feature usb2 ${ss#*-} set 28 && usbreset $(busdev_of "$ss")"
+  on=
 done
 
 # stats FILE: "n median min max" of the numbers in FILE.
@@ -68,7 +79,8 @@ ratio() {  # ratio LABEL KEY_A KEY_B
   awk -v l="$1" -v a="$a" -v b="$b" 'BEGIN { printf "BENCH %s: %.2f (median %s ms / %s ms)\n", l, a / b, a, b }'
 }
 
-echo "BENCH rounds: $rounds, device $dev (ftdi-pp) on $hub port $port; qemu TCG, so absolute times are slow"
+echo "BENCH rounds: $rounds, device $dev (ftdi-pp) on $hub port $port, SuperSpeed rows on $ss (ss-stick);" \
+  "qemu TCG, so absolute times are slow"
 echo "BENCH | what                       | command                                |   n |  median |     min |     max |"
 echo "BENCH |----------------------------|----------------------------------------|-----|---------|---------|---------|"
 row "device reset" "usbrecover reset --method device" A-device
@@ -77,7 +89,12 @@ row "port power cycle" "usbrecover reset --method port-power" A-power
 row "port power cycle" "uhubctl -a cycle (default delay)" B-power
 row "kernel path, 100 ms off" "port disable attribute 1, 0" C-disable
 row "kernel path, 100 ms off" "PORT_POWER clear, set (usbfs)" D-portpower
+row "SuperSpeed: device reset" "usbrecover reset --method device" E-ss-device
+row "SuperSpeed: warm reset" "usbrecover reset --method warm-reset" E-ss-warm
+row "SuperSpeed: device reset" "usbreset BBB/DDD" F-ss-usbreset
+row "SuperSpeed: kernel path" "BH_PORT_RESET (usbfs), then usbreset" G-ss-kernel
 ratio "ratio usbrecover device / usbreset" A-device B-device
 ratio "ratio usbrecover port-power / uhubctl" A-power B-power
 ratio "ratio disable / PORT_POWER" C-disable D-portpower
+ratio "ratio usbrecover warm-reset / device (SuperSpeed)" E-ss-warm E-ss-device
 [ $have_helper = 1 ] || echo "BENCH usbrecover halves not run: usbrecover is not in this build"

@@ -89,6 +89,12 @@ all_bound() {
   for _i in $_ifs; do [ -e "$SYS/$1/$_i/driver" ] || return 1; done
 }
 
+# disk_of DEV: the name of the first block device below DEV's first interface ("sda").
+disk_of() {
+  _b=$(ls -d "$SYS/$1/$1:1.0"/host*/target*/*/block/* 2>/dev/null | head -1)
+  [ -n "$_b" ] && echo "${_b##*/}"
+}
+
 # port_dir DEV: the sysfs directory of the hub port the device is plugged into.
 port_dir() { readlink -f "$SYS/$1/port"; }
 

@@ -1,6 +1,7 @@
 # The topology is there and sysfs agrees with it: ids, serials and port paths of every device,
 # drivers bound, hub port directories with `disable` attributes, USB3 `peer` links on the xHCI
-# root ports, each hub's power switching (from its hub descriptor), and a mountable usb-storage.
+# root ports, each hub's power switching (from its hub descriptor), a mountable usb-storage, and
+# a usb-storage at SuperSpeed on the SuperSpeed root hub.
 . /usr/lib/vm/lib.sh
 
 for name in $(awk '!/^#/ && NF { print $1 }' "$TOPOLOGY"); do
@@ -45,6 +46,16 @@ ok "external hub ports have no peer"
 expect_eq "kbd-pp port" "$(readlink -f "$SYS/1-1/1-1:1.0/1-1-port1")" "$(port_dir "$(dev_of kbd-pp)")"
 expect_eq "tablet-root port" "$(readlink -f "$SYS/usb1/1-0:1.0/usb1-port3")" \
   "$(port_dir "$(dev_of tablet-root)")"
+
+# qemu's port 4 is shared by xHCI port 4 (USB 2.0) and port 8 (SuperSpeed); usb-storage has a
+# SuperSpeed configuration, so it connects on the SuperSpeed root hub, and the USB 2.0 half of
+# the connector stays empty.
+ss=$(dev_of ss-stick)
+expect_eq "ss-stick port" "$(readlink -f "$SYS/usb2/2-0:1.0/usb2-port4")" "$(port_dir "$ss")"
+expect_eq "ss-stick speed" 5000 "$(attr "$ss" speed)"
+expect_eq "ss-stick bcdUSB" 3.00 "$(attr "$ss" version | tr -d ' ')"
+[ -e "$SYS/1-4" ] && fail "something is on 1-4, the USB 2.0 half of ss-stick's connector"
+ok "1-4, the USB 2.0 half of ss-stick's connector, is empty"
 
 # usb-storage: its disk is there and its vfat filesystem mounts, takes a write, unmounts.
 stick=$(dev_of stick-pp)

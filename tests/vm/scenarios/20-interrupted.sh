@@ -11,7 +11,8 @@ if [ "$UR_RC" != 0 ]; then
   rm -rf /run/usbrecover/*
 fi
 
-# interrupt NAME METHOD FILE VALUE: kill the helper the moment FILE reads VALUE.
+# interrupt NAME METHOD FILE VALUE: SIGKILL the helper right after its write of VALUE to FILE
+# returns (vmtool traces its write(2) calls; no polling window to miss).
 interrupt() {
   dev=$(dev_of "$1")
   out=$(vmtool kill-when "$3" "$4" --timeout 15000 -- "$USBRECOVER" reset "$dev" --method "$2")

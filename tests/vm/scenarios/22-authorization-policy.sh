@@ -51,7 +51,7 @@ resets_before=$(resets)
 echo 0 >"$SYS/$dev/authorized"
 expect_eq "$dev authorized" 0 "$(attr "$dev" authorized)"
 
-for m in device rebind authorize port-power hub controller; do
+for m in device warm-reset rebind authorize port-power hub controller; do
   ur reset "$dev" --method "$m" --allow-collateral
   expect_rc "reset --method $m of a deauthorized device" 73
   grep -q "blocked by the USB authorization policy" /tmp/ur.err || fail "$m: refusal does not name the policy"

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+#include "commands/watch_targets.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "commands/entry.hpp"
+#include "commands/target.hpp"
+#include "decide/history.hpp"
+#include "decide/ups_conf.hpp"
+#include "snapshot/sysfs.hpp"
+#include "util/md5.hpp"
+
+namespace usbrecover {
+
+std::string nut_unit_instance(const std::string& section) {
+  // systemd's unit name characters; "nut-driver@" and ".service" around it within 255 bytes.
+  const bool valid = !section.empty() && section.size() <= 255 - 19 &&
+                     std::all_of(section.begin(), section.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                              c == ':' || c == '-' || c == '_' || c == '.' || c == '\\';
+                     });
+  return valid ? section : "MD5_" + md5_hex(section + "\n");
+}
+
+NutTargets find_nut_targets(SnapshotReader& reader, const Context& ctx, const std::string& ups_conf,
+                            const std::string& statepath) {
+  NutTargets out;
+  std::ifstream in(ups_conf);
+  if (!in) {
+    out.not_watched.emplace_back("", ups_conf + ": cannot be read; no NUT driver is watched");
+    return out;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const UpsConf conf = parse_ups_conf(text.str());
+  std::vector<std::string> seen;
+  for (const auto& section : conf.sections) {
+    if (std::find(seen.begin(), seen.end(), section.name) != seen.end()) continue;
+    seen.push_back(section.name);
+    const std::string& name = section.name;
+    TargetSpec spec;
+    spec.nut_instance = section.name;
+    spec.ups_conf = ups_conf;
+    auto target = resolve_target(spec, reader, ctx.sysfs_root);
+    if (!target) {
+      out.not_watched.emplace_back(name, target.error().message());
+      continue;
+    }
+    if (target->kind != Target::Kind::Found) {
+      out.not_watched.emplace_back(name, target->why);
+      continue;
+    }
+    auto dc = read_device_context(reader, target->device, target->tty, ups_conf);
+    if (!dc) {
+      out.not_watched.emplace_back(name, dc.error().message());
+      continue;
+    }
+    const UsbDevice& d = dc->snapshot.device;
+    const std::string what = hex4(d.vendor) + ":" + hex4(d.product) + " on " + d.port_path;
+    if (!dc->table) {
+      out.not_watched.emplace_back(name, what + " is not in the usbrecover table");
+      continue;
+    }
+    const auto& services = dc->table->services;
+    if (std::find(services.begin(), services.end(), "nut-driver@.service") == services.end()) {
+      out.not_watched.emplace_back(name, "the entry of " + what + " does not name nut-driver@.service");
+      continue;
+    }
+    auto lookup = nut_matcher(conf, section.name, ups_conf);
+    NutTarget t;
+    t.section = section.name;
+    t.instance = nut_unit_instance(section.name);
+    t.unit = "nut-driver@" + t.instance + ".service";
+    t.driver = lookup && lookup->matcher ? lookup->matcher->driver : section.get("driver").value_or("");
+    t.socket = statepath + "/" + t.driver + "-" + section.name;
+    t.device = d;
+    t.table = *dc->table;
+    out.watched.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::optional<std::pair<std::string, TablePolicy>> port_entry(SnapshotReader& reader,
+                                                              const std::string& sysfs_root,
+                                                              const std::string& port_path) {
+  auto lookup = [&](const std::string& path) -> std::optional<std::pair<std::string, TablePolicy>> {
+    auto hub_port = hub_of_port_path(path);
+    if (!hub_port) return std::nullopt;
+    auto hub = reader.device(sysfs_root + "/bus/usb/devices/" + hub_port->first);
+    if (!hub) return std::nullopt;
+    auto props = udev_properties(hub->syspath);
+    if (!props || !has_table_properties(*props, hub_port->second)) return std::nullopt;
+    auto table = policy_from_properties(*props, hub_port->second);
+    if (!table) return std::nullopt;
+    return std::pair{path, *table};
+  };
+  if (auto e = lookup(port_path)) return e;
+  // The other half of a USB3 connector: a failure logged on the SuperSpeed port of an entry
+  // that names the USB 2.0 one, or the other way round.
+  auto hub_port = hub_of_port_path(port_path);
+  if (!hub_port) return std::nullopt;
+  auto hub = reader.device(sysfs_root + "/bus/usb/devices/" + hub_port->first);
+  if (!hub) return std::nullopt;
+  for (const auto& port : reader.ports(*hub)) {
+    if (port.number != hub_port->second || port.peer_syspath.empty()) continue;
+    if (auto peer = port_path_of_port_dir(port.peer_syspath)) return lookup(*peer);
+  }
+  return std::nullopt;
+}
+
+}  // namespace usbrecover

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// What `usbrecover watch` watches: the NUT driver sections of ups.conf whose device is a table
+// device with nut-driver@.service among its services (USB, or a serial port behind a USB
+// cable, resolved as the drop-in resolves them), and the table entry that covers a port.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands/commands.hpp"
+#include "decide/policy_properties.hpp"
+#include "snapshot/snapshot_reader.hpp"
+
+namespace usbrecover {
+
+/// One NUT driver to watch.
+struct NutTarget {
+  std::string section;   ///< the ups.conf section ("myups")
+  std::string instance;  ///< its nut-driver@ instance: the section, or MD5_... (nut_unit_instance)
+  std::string unit;      ///< "nut-driver@myups.service"
+  std::string driver;    ///< "nutdrv_qx"
+  std::string socket;    ///< the driver's socket: "<statepath>/<driver>-<section>"
+  UsbDevice device;      ///< the device it drives
+  TablePolicy table;     ///< that device's table entry
+};
+
+/// The sections watched, and for each section that is not, why ("driver snmp-ups does not talk
+/// USB", "the entry of 0665:5161 on 1-1.3 does not name nut-driver@.service"); a file that
+/// cannot be read is one such line with an empty section.
+struct NutTargets {
+  std::vector<NutTarget> watched;
+  std::vector<std::pair<std::string, std::string>> not_watched;  ///< section, why
+};
+
+/// The nut-driver@ instance NUT's driver enumerator gives a section: its name when that is a
+/// valid unit instance, else "MD5_" and the MD5 of the name and a newline.
+std::string nut_unit_instance(const std::string& section);
+
+/// Reads ups.conf and finds the targets. A file that cannot be read gives no targets and one
+/// line saying so.
+NutTargets find_nut_targets(SnapshotReader& reader, const Context& ctx, const std::string& ups_conf,
+                            const std::string& statepath);
+
+/// The table entry that covers port `port_path` (its hub carries the entry as
+/// USBRECOVER_PORT<N>_* properties), also through the port's USB3 peer; with the port path the
+/// entry names. nullopt when none covers it or the hub is not there.
+std::optional<std::pair<std::string, TablePolicy>> port_entry(SnapshotReader& reader,
+                                                              const std::string& sysfs_root,
+                                                              const std::string& port_path);
+
+}  // namespace usbrecover
