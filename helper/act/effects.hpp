@@ -35,6 +35,18 @@ class Effects {
   /// The kernel is not told: see plan_method() for the reset that tells it.
   virtual Status warm_reset_port(const std::string& hub_devnode, unsigned port) = 0;
 
+  /// Keeps the device behind a usbfs node resumed (out of runtime suspend) until this object is
+  /// destroyed; holding a node twice is one hold. For a hub whose port is being recovered: a
+  /// hub with no device below it autosuspends at once (the hub driver sets its autosuspend
+  /// delay to 0), and anything that touches it resumes it, opening its usbfs node or reading or
+  /// writing a port's `disable` attribute. At every resume the hub driver looks at its ports
+  /// again (hub_activate): a port with something connected and no device enumerated gets
+  /// another full enumeration round, which holds the hub's lock for seconds, and a port just
+  /// powered off through `disable` gets one too, whose hub_port_connect() switches the port's
+  /// power back on long before the off time is over (Debian's 6.1, seen with vhci_hcd in the
+  /// flagship test). Held, the hub is resumed once and stays resumed.
+  virtual Status hold_resumed(const std::string& devnode) = 0;
+
   /// Waits at least `d`. Only for delays the hardware demands (a hub's power-on-to-power-good
   /// time), never to wait for a device: the verifier listens to udev for that.
   virtual void pause(std::chrono::milliseconds d) = 0;

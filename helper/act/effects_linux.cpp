@@ -58,6 +58,22 @@ int send(int fd, const SetupPacket& p, void* data) {
 LinuxEffects::LinuxEffects(std::string sysfs_root, std::string dev_root, std::function<bool()> stop)
     : sysfs_root_(std::move(sysfs_root)), dev_root_(std::move(dev_root)), stop_(std::move(stop)) {}
 
+LinuxEffects::~LinuxEffects() {
+  for (const auto& [node, fd] : held_) ::close(fd);
+}
+
+Status LinuxEffects::hold_resumed(const std::string& devnode) {
+  if (!is_below(devnode, dev_root_)) return outside(devnode, dev_root_);
+  for (const auto& held : held_) {
+    if (held.first == devnode) return Ok{};
+  }
+  // Read-only is enough: usbfs resumes the device at open whatever the mode.
+  const int fd = ::open(devnode.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error(devnode, "open failed");
+  held_.emplace_back(devnode, fd);
+  return Ok{};
+}
+
 namespace {
 
 /// Whether a failed write to a driver's `bind` or `unbind` left things as asked anyway: bound to

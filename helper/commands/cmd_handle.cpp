@@ -10,6 +10,7 @@
 #include <ostream>
 #include <thread>
 
+#include "act/effects_linux.hpp"
 #include "act/interrupt.hpp"
 #include "act/recovery.hpp"
 #include "commands/entry.hpp"
@@ -77,6 +78,16 @@ Result<DeviceLock> lock_until(const StateStore& store, const std::string& key, C
   }
 }
 
+/// Keeps `hub` resumed for the run, so that it stays resumed while a port of its is read and
+/// recovered (Effects::hold_resumed says why). Without the hold the run goes on, no worse than
+/// before; `report` says so.
+template <typename Report>
+void keep_resumed(Effects& fx, const SnapshotReader& reader, const UsbDevice& hub, Report report) {
+  if (auto st = fx.hold_resumed(reader.usbfs_node(hub)); !st)
+    report("handle: cannot keep hub " + hub.sysname + " resumed (" + st.error().message() +
+           "): every time it wakes, the kernel enumerates the port again");
+}
+
 }  // namespace
 
 int cmd_handle(const Args& args, Context& ctx) {
@@ -126,6 +137,9 @@ int cmd_handle(const Args& args, Context& ctx) {
   SnapshotReader* reader_ptr = nullptr;
   DeviceContext* dc = nullptr;
   std::variant<PreparedDevice, int> prepared = 0;
+  // For port-failed: the port's hub (and its USB3 peer) kept resumed from before the first read
+  // of the port until the run ends, whatever it ends with.
+  LinuxEffects awake(ctx.sysfs_root, ctx.dev_root);
   if (trigger == Trigger::PortFailed) {
     auto r = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root,
                                                 .mountinfo = ctx.mountinfo,
@@ -136,12 +150,19 @@ int cmd_handle(const Args& args, Context& ctx) {
       return kExitSoftware;
     }
     port_reader = std::move(*r);
+    auto note = [&](const std::string& msg) { info(Priority::Info, nullptr, msg); };
+    if (auto hub_port = hub_of_port_path(*o.port)) {
+      if (auto hub = port_reader->device(ctx.sysfs_root + "/bus/usb/devices/" + hub_port->first))
+        keep_resumed(awake, *port_reader, *hub, note);
+    }
     auto pc = read_port_context(*port_reader, ctx.sysfs_root, *o.port);
     if (!pc) {
       info(Priority::Err, nullptr, "handle: port " + terminal_safe(*o.port) + ": " + pc.error().message());
       return kExitNotFound;
     }
     port_context = std::move(*pc);
+    if (port_context->snapshot.peer_hub)
+      keep_resumed(awake, *port_reader, port_context->snapshot.peer_hub->device, note);
     reader_ptr = &*port_reader;
     dc = &*port_context;
   } else {

@@ -421,8 +421,9 @@ void Watcher::on_kernel_event(const KernelEvent& e, Time now) {
   if (!e.gave_up) return;  // the kernel still retries; its last word decides
   info(Priority::Warning, message_id::kNoEnumeration,
        "nothing could be enumerated on port " + e.port + " (kernel: " + e.message + ")" +
-           (entry ? "; handing it to usbrecover handle for " + entry->second.name
-                  : "; no table entry covers the port"),
+           (!entry ? "; no table entry covers the port"
+            : busy ? "; usbrecover handle is recovering it already, for " + entry->second.name
+                   : "; handing it to usbrecover handle for " + entry->second.name),
        {{"USBRECOVER_PORT", e.port}});
   if (action.empty()) return;
   spawn({"handle", "--trigger", "port-failed", "--port", port});

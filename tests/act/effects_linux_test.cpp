@@ -275,6 +275,25 @@ TEST_F(LinuxEffectsTest, AMissingNodeIsAnOpenError) {
   EXPECT_EQ(st.error().errnum, ENOENT);
 }
 
+// hold_resumed() keeps the node open (usbfs's runtime PM reference on the device) until the
+// LinuxEffects is destroyed, once per node however often it is asked, and sends the device
+// nothing.
+TEST_F(LinuxEffectsTest, HoldResumedKeepsANodeOpenOnceUntilDestroyed) {
+  {
+    LinuxEffects fx("/sys", "/dev");
+    ASSERT_TRUE(fx.hold_resumed(kHubNode).ok());
+    ASSERT_TRUE(fx.hold_resumed(kHubNode).ok());
+    ASSERT_TRUE(fx.hold_resumed(kDevNode).ok());
+    EXPECT_EQ(usbfs_.open_now(kHubNode), 1);
+    EXPECT_EQ(usbfs_.open_now(kDevNode), 1);
+    EXPECT_EQ(fx.hold_resumed("/dev/bus/usb/001/099").error().errnum, ENOENT);
+    EXPECT_THAT(fx.hold_resumed("/dev/../tmp/x").error().reason, HasSubstr("not below '/dev'"));
+    EXPECT_THAT(usbfs_.calls(), IsEmpty());
+  }
+  EXPECT_EQ(usbfs_.open_now(kHubNode), 0);
+  EXPECT_EQ(usbfs_.open_now(kDevNode), 0);
+}
+
 TEST_F(LinuxEffectsTest, ExecutorUndoesAFailedPowerOffThroughTheHandler) {
   Snapshot s;
   s.device.sysname = "1-1.2";

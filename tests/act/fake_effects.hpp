@@ -45,6 +45,9 @@ class FakeEffects : public Effects {
   Status warm_reset_port(const std::string& hub_devnode, unsigned port) override {
     return call("warm-reset " + hub_devnode + " " + std::to_string(port), [] {});
   }
+  Status hold_resumed(const std::string& devnode) override {
+    return call("hold-resumed " + devnode, [] {});
+  }
   void pause(std::chrono::milliseconds d) override {
     log_.push_back("pause " + std::to_string(d.count()) + "ms");
     if (after_call) after_call(log_);

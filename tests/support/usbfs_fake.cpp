@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <filesystem>
 
 namespace usbrecover::testing {
 
@@ -50,6 +51,26 @@ UsbfsFake::UsbfsFake() : base_(umockdev_ioctl_base_new()) {
   g_signal_connect(base_, "handle-ioctl", G_CALLBACK(&UsbfsFake::dispatch), this);
 }
 
+// umockdev's preload opens the testbed's file for the node; each descriptor on it is one open.
+// (umockdev 0.17 never emits its "client-vanished" signal, so the server side cannot count
+// closes.)
+int UsbfsFake::open_now(const std::string& devnode) const {
+  std::string file;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = files_.find(devnode);
+    if (it == files_.end()) return 0;
+    file = it->second;
+  }
+  int n = 0;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    std::error_code lec;
+    if (std::filesystem::read_symlink(fd.path(), lec) == file) ++n;
+  }
+  return n;
+}
+
 UsbfsFake::~UsbfsFake() {
   g_object_unref(base_);
 }
@@ -63,6 +84,10 @@ Status UsbfsFake::attach(UMockdevTestbed* testbed, const std::string& devnode) {
   g_mkdir_with_parents(dir, 0755);
   g_free(dir);
   if (!g_file_test(file.c_str(), G_FILE_TEST_EXISTS)) g_file_set_contents(file.c_str(), "", 0, nullptr);
+  {
+    std::lock_guard lock(mutex_);
+    files_[devnode] = file;
+  }
   GError* error = nullptr;
   if (!umockdev_testbed_attach_ioctl(testbed, devnode.c_str(), base_, &error)) {
     Error e{"", devnode, error != nullptr ? error->message : "cannot attach ioctl handler", 0};

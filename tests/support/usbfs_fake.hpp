@@ -121,6 +121,10 @@ class UsbfsFake {
   /// object (e.g. to record or to change rules).
   void on_request(unsigned long request, Handler handler);
 
+  /// How many descriptors of this process have `devnode` (an attached node) open right now: the
+  /// commands under test run in the test's process.
+  int open_now(const std::string& devnode) const;
+
   /// Every call so far, in order.
   std::vector<UsbfsCall> calls() const;
   /// The calls on one node.
@@ -146,6 +150,7 @@ class UsbfsFake {
 
   UMockdevIoctlBase* base_;
   mutable std::mutex mutex_;
+  std::map<std::string, std::string> files_;  ///< devnode -> the testbed's file for it
   std::vector<UsbfsCall> calls_;
   std::vector<Failure> failures_;
   std::vector<ControlRule> rules_;

@@ -614,17 +614,22 @@ TEST(HandleServiceStale, WantsItsUnitAndInstance) {
 }
 
 /// Plays the kernel for a power cycle of hub 1-1's port 2: once its `disable` has read 1 and then
-/// 0, a device with `spec` enumerates there and udev announces it.
+/// 0, a device with `spec` enumerates there and udev announces it. `seen(on)` is called when the
+/// port is first seen off (false), and when it is seen on again (true).
 class EnumeratesAfterCycle {
  public:
-  EnumeratesAfterCycle(Bed& b, testing::DeviceSpec spec) : b_(b) {
-    thread_ = std::thread([this, spec] {
+  EnumeratesAfterCycle(Bed& b, testing::DeviceSpec spec, std::function<void(bool)> seen = {}) : b_(b) {
+    thread_ = std::thread([this, spec, seen] {
       const std::string disable = Testbed::port_dir(b_.hub, 2) + "/disable";
       bool was_off = false;
       while (!stop_) {
         std::string v = slurp(disable);
-        if (v.starts_with("1")) was_off = true;
+        if (v.starts_with("1") && !was_off) {
+          was_off = true;
+          if (seen) seen(false);
+        }
         if (was_off && v.starts_with("0")) {
+          if (seen) seen(true);
           const std::string dev = b_.bed->add_device(b_.hub, 2, spec);
           umockdev_testbed_uevent(b_.bed->native(), dev.c_str(), "add");
           cycled_ = true;
@@ -661,6 +666,30 @@ TEST(HandlePortFailed, ThePortIsPowerCycledAndTheExpectedDeviceVerified) {
   EXPECT_EQ(h.attempts[0].method, Method::PortPower);
   EXPECT_TRUE(h.attempts[0].recovered) << h.attempts[0].detail;
   EXPECT_EQ(slurp(Testbed::port_dir(b.hub, 2) + "/disable").substr(0, 1), "0");
+}
+
+// Regression (flagship scenario 10, on Debian's 6.1 with vhci_hcd): a hub with nothing enumerated
+// below it autosuspends at once, and each time something resumes it (usbfs, a port's `disable`
+// read or written) the kernel enumerates a connected port again; that round took the hub's lock
+// for seconds each time the helper read a port, and, after `disable` = 1, powered the port back on
+// long before off_time. The hub is held resumed (its usbfs node open) while the port is off and
+// when it is powered again, and let go when the run ends.
+TEST(HandlePortFailed, TheHubIsHeldResumedWhileThePortIsOffAndLetGoAfterwards) {
+  Bed b;
+  const std::string node = b.bed->devnode(b.hub);
+  std::atomic<int> open_when_off{-1}, open_when_on{-1};
+  int rc;
+  {
+    EnumeratesAfterCycle kernel(b, testing::inno_tech_ups({}), [&](bool on) {
+      (on ? open_when_on : open_when_off) = b.bed->usbfs().open_now(node);
+    });
+    rc = b.run(cmd_handle, {"--trigger", "port-failed", "--port", "1-1.2", "--timeout", "10s"});
+    EXPECT_TRUE(kernel.cycled());
+  }
+  ASSERT_EQ(rc, kExitOk) << b.err.str();
+  EXPECT_GE(open_when_off.load(), 1) << "the hub was not held while the port was off";
+  EXPECT_GE(open_when_on.load(), 1) << "the hub was not held when the port was powered again";
+  EXPECT_EQ(b.bed->usbfs().open_now(node), 0) << "the hub is still held after the run";
 }
 
 TEST(HandlePortFailed, ADeviceWithOtherIdsIsNotTheOneThePortWaitsFor) {

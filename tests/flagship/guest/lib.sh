@@ -84,6 +84,7 @@ MID_DECISION=4f9e1c2a7b3d4e5f8a6b9c0d1e2f3a4b
 MID_RECOVERED=8c2d6e0f4a1b4c3d9e7f5a2b6c8d0e1f
 MID_FAILED=d1e3f5a7b9c24d6e8f0a1b3c5d7e9f20
 MID_REFUSED=a7b9c1d3e5f74a8b9c0d2e4f6a8b0c1d
+MID_NO_ENUMERATION=5c7e9a1b3d5f4b2c8e0a2c4e6a8c0e79
 
 # driver_pid: the main PID of NUT's driver unit (0 when it does not run).
 driver_pid() { systemctl show -p MainPID --value "$driver_unit"; }
