@@ -15,13 +15,12 @@
 #include <cstdio>
 
 #include "act/effects.hpp"
-#include "util/path.hpp"
+#include "act/intent_format.hpp"
 
 namespace usbrecover {
 
 namespace {
 
-constexpr std::string_view kMagic = "usbrecover-intent 1";
 constexpr std::string_view kSuffix = ".intent";
 constexpr std::string_view kTmpSuffix = ".tmp";
 constexpr std::size_t kMaxFile = 4096;
@@ -59,31 +58,6 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.ends_with(suffix);
 }
 
-struct Parsed {
-  std::string device;
-  Action undo;
-  std::string line;
-};
-
-std::optional<Parsed> parse_intent(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    if (nl == std::string_view::npos) return std::nullopt;  // a whole file ends with a newline
-    lines.push_back(text.substr(0, nl));
-    text.remove_prefix(nl + 1);
-  }
-  if (lines.size() != 3 || lines[0] != kMagic) return std::nullopt;
-  if (!lines[1].starts_with("device ") || !lines[2].starts_with("undo ")) return std::nullopt;
-  Parsed p;
-  p.device = std::string(lines[1].substr(7));
-  p.line = std::string(lines[2].substr(5));
-  auto undo = parse_action(p.line);
-  if (!undo) return std::nullopt;
-  p.undo = std::move(*undo);
-  return p;
-}
-
 // Reads at most kMaxFile bytes; an intent is three short lines.
 Result<std::string> read_small(int fd, const std::string& path) {
   std::string out;
@@ -97,13 +71,6 @@ Result<std::string> read_small(int fd, const std::string& path) {
     if (out.size() > kMaxFile) return plain(path, "too large for an intent");
   }
   return out;
-}
-
-bool valid_name(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
-           c == '.' || c == '-' || c == '_';
-  });
 }
 
 // The writer of "<tag>-<pid>-<hash>.intent.tmp" still runs (or its pid was taken by another
@@ -186,7 +153,7 @@ Result<Intent> IntentJournal::record(const Action& undo, const std::string& devi
   };
   // Locked before it gets its final name: repair must never find an unlocked live intent.
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) return fail(errno_error(tmp, "cannot lock intent"));
-  std::string text = std::string(kMagic) + "\ndevice " + device + "\nundo " + line + "\n";
+  std::string text = format_intent(device, line);
   if (auto st = write_all(fd, text, tmp); !st) return fail(st.error());
   if (::fsync(fd) != 0) return fail(errno_error(tmp, "fsync failed"));
   if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(errno_error(path, "cannot rename intent"));
@@ -197,40 +164,6 @@ Result<Intent> IntentJournal::record(const Action& undo, const std::string& devi
     ::close(dfd);
   }
   return Intent(std::move(path), fd);
-}
-
-Status validate_undo(const Action& undo, const Roots& roots) {
-  std::string line = to_string(undo);
-  switch (undo.kind) {
-    case Action::Kind::WriteSysfs: {
-      if (!is_below(undo.target, roots.sysfs)) return plain(line, "path is not below '" + roots.sysfs + "'");
-      std::string attr = last_component(undo.target);
-      if (attr == "authorized" && undo.value == "1") return Ok{};
-      if (attr == "disable" && undo.value == "0") return Ok{};
-      if (attr == "bind" && valid_name(undo.value) && undo.target.find("/drivers/") != std::string::npos) {
-        return Ok{};
-      }
-      return plain(line, "not an undo usbrecover writes");
-    }
-    case Action::Kind::PortPower: {
-      std::string prefix = roots.dev + "/bus/usb/";
-      auto digits = [](std::string_view s) {
-        return s.size() == 3 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-      };
-      std::string_view rest(undo.target);
-      bool node = is_below(undo.target, roots.dev) && rest.starts_with(prefix) &&
-                  rest.size() == prefix.size() + 7 && digits(rest.substr(prefix.size(), 3)) &&
-                  rest[prefix.size() + 3] == '/' && digits(rest.substr(prefix.size() + 4, 3));
-      if (!node) return plain(line, "not a usbfs node below '" + roots.dev + "'");
-      if (!undo.on) return plain(line, "an undo never turns power off");
-      return Ok{};
-    }
-    case Action::Kind::ResetDevice:
-    case Action::Kind::Pause:
-    case Action::Kind::WarmReset:  // turns nothing off: never an undo
-      break;
-  }
-  return plain(line, "not an undo usbrecover writes");
 }
 
 Result<std::vector<RepairItem>> repair_intents(const std::string& state_dir, Effects& fx,

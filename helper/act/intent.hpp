@@ -9,11 +9,13 @@
 // A file is written to a temporary name, fsync'ed and renamed, so a reader sees a whole intent
 // or none. While its writer lives the file is flock'ed, so repair leaves a running recovery
 // alone. File names carry the pid and a hash of the undo, so concurrent runs never collide.
+// What a file says, and which undos repair accepts, is pure text handling in intent_format.hpp.
 
 #include <string>
 #include <vector>
 
 #include "act/action.hpp"
+#include "act/intent_format.hpp"
 #include "error.hpp"
 
 namespace usbrecover {
@@ -56,17 +58,6 @@ class IntentJournal {
  private:
   std::string state_dir_;
 };
-
-/// Where undo actions may point, so a tampered intent cannot write anywhere else.
-struct Roots {
-  std::string sysfs = "/sys";
-  std::string dev = "/dev";
-};
-
-/// Ok when `undo` is something this program writes as an undo: "1" to `authorized`, "0" to a
-/// port's `disable`, an interface or controller name to a driver's `bind`, or power on for a
-/// port of a usbfs node, each below its root.
-Status validate_undo(const Action& undo, const Roots& roots);
 
 /// The outcome of repair for one file in the intent directory.
 struct RepairItem {

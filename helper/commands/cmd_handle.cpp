@@ -313,7 +313,15 @@ int cmd_handle(const Args& args, Context& ctx) {
     if (!rung.usable) continue;
     // Plan again on the device as it is now: an earlier rung may have given it a new number.
     auto plan = plan_method(snap, rung.method, plan_options);
-    if (!plan || !refuse_collateral(*plan, policy.allow_collateral)) continue;
+    if (plan) {
+      if (auto allowed = refuse_collateral(*plan, policy.allow_collateral); !allowed) plan = allowed.error();
+    }
+    if (!plan) {
+      // Usable when decided, not on the device as it is now: say why it was passed over.
+      tried += (tried.empty() ? "" : ", ") + std::string(to_string(rung.method)) +
+               " (passed over: " + plan.error().message() + ")";
+      continue;
+    }
     Attempt attempt{epoch_now(), rung.method, false, ""};
     RecoveryOutcome out = carry_out(snap, *plan, reader, roots, deadline, stop, dc->table->ids);
     if (out.verified()) {

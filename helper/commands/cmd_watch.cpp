@@ -250,6 +250,8 @@ class Watcher {
     std::string shown;               ///< the last state printed (dry run) or logged
   };
 
+  std::string watched_summary_;  ///< what discover() last logged
+
   void info(Priority p, const char* id, const std::string& msg,
             std::vector<std::pair<std::string, std::string>> f = {}) {
     log_.log(LogLine{p, id, terminal_safe(msg), std::move(f)});
@@ -312,7 +314,10 @@ Status Watcher::open_sources() {
   const bool udevd = udevd_running(ctx_.udev_control);
   monitor_ = udev_monitor_new_from_netlink(udev_, udevd ? "udev" : "kernel");
   if (monitor_ == nullptr) return errno_error("udev", "cannot open a monitor");
+  // usb: devices coming and going, over-currents; tty: a serial UPS's port appears after its
+  // USB device, when its driver binds.
   if (udev_monitor_filter_add_match_subsystem_devtype(monitor_, "usb", nullptr) < 0 ||
+      udev_monitor_filter_add_match_subsystem_devtype(monitor_, "tty", nullptr) < 0 ||
       udev_monitor_enable_receiving(monitor_) < 0)
     return errno_error("udev", "cannot listen");
   return Ok{};
@@ -341,6 +346,15 @@ void Watcher::discover() {
   }
   for (auto& d : drivers_) close_driver(d);
   drivers_ = std::move(next);
+  // The journal hears which drivers are watched, and why the others are not, when that changes
+  // (at start, and as devices come and go).
+  std::string summary = "watch: watching " + std::to_string(drivers_.size()) + " NUT driver(s)";
+  for (std::size_t i = 0; i < drivers_.size(); ++i)
+    summary += (i == 0 ? ": " : ", ") + drivers_[i].target.section;
+  for (const auto& [section, why] : found.not_watched)
+    summary += "; not " + (section.empty() ? std::string("ups.conf") : section) + ": " + why;
+  if (summary != watched_summary_ && !o_.dry_run) info(Priority::Info, nullptr, summary);
+  watched_summary_ = std::move(summary);
   for (const auto& [section, why] : found.not_watched) {
     if (o_.dry_run) {
       std::ostringstream os;
@@ -475,7 +489,10 @@ void Watcher::read_udev(Time now) {
       const char* count = udev_device_get_property_value(ev, "OVER_CURRENT_COUNT");
       if (auto port = port_path_of_kernel_name(path.substr(path.rfind('/') + 1)))
         on_over_current(*port, count ? static_cast<unsigned>(std::strtoul(count, nullptr, 10)) : 0, "uevent");
-    } else if (devtype && std::strcmp(devtype, "usb_device") == 0 && (act == "add" || act == "remove")) {
+    } else if ((act == "add" || act == "remove") &&
+               ((devtype && std::strcmp(devtype, "usb_device") == 0) ||
+                std::strcmp(udev_device_get_subsystem(ev) ? udev_device_get_subsystem(ev) : "", "tty") ==
+                    0)) {
       if (!rediscover_at_) rediscover_at_ = now + kRediscoverDelay;
     }
     udev_device_unref(ev);
@@ -777,8 +794,7 @@ int Watcher::run() {
   if (o_.duration) end_at_ = start + *o_.duration;
   discover();
   info(Priority::Info, nullptr,
-       "watch: watching " + std::to_string(drivers_.size()) + " NUT driver(s)" +
-           (kmsg_ >= 0 ? ", the kernel's log" : "") + " and USB uevents");
+       std::string("watch: following ") + (kmsg_ >= 0 ? "the kernel's log and " : "") + "USB uevents");
   for (;;) {
     Time now = Clock::now();
     if (end_at_ && now >= *end_at_) break;

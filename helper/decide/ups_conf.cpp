@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "util/md5.hpp"
+#include "util/regex_cost.hpp"
 
 namespace usbrecover {
 
@@ -174,12 +175,20 @@ class Tokenizer {
   std::string word_;
 };
 
-/// Compiles a NUT match value as NUT does: a POSIX extended regular expression, ignoring
-/// case, that must match the whole value.
+/// What NUT compiles for a match value: a POSIX extended regular expression, ignoring case, that
+/// must match the whole value.
+std::string anchored(const std::string& pattern) {
+  return "^(" + pattern + ")$";
+}
+
+/// Compiles a NUT match value as NUT does; nullopt when regcomp refuses it or when it would cost
+/// seconds or gigabytes to compile or run (costly_regex), as it would in NUT's driver, which
+/// hands the same value to regcomp.
 std::optional<regex_t> compile(const std::string& pattern) {
+  const std::string re_text = anchored(pattern);
+  if (!costly_regex(re_text).empty()) return std::nullopt;
   regex_t re;
-  if (::regcomp(&re, ("^(" + pattern + ")$").c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
-    return std::nullopt;
+  if (::regcomp(&re, re_text.c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) return std::nullopt;
   return re;
 }
 
@@ -305,11 +314,18 @@ Result<NutLookup> nut_matcher(const UpsConf& conf, const std::string& name, cons
     for (const auto& setting : it->settings)
       if (setting.key == key) last = &setting;
     if (last == nullptr) continue;
-    auto re = compile(last->value.value_or(""));
+    const std::string value = last->value.value_or("");
+    const std::string where = file + ":" + std::to_string(last->line);
+    if (auto why = costly_regex(anchored(value)); !why.empty())
+      return Error{.context = {},
+                   .object = where,
+                   .reason = "'" + value + "' is too costly a pattern for '" + key + "': " + why,
+                   .errnum = 0};
+    auto re = compile(value);
     if (!re)
       return Error{.context = {},
-                   .object = file + ":" + std::to_string(last->line),
-                   .reason = "'" + last->value.value_or("") + "' is not a valid pattern for '" + key + "'",
+                   .object = where,
+                   .reason = "'" + value + "' is not a valid pattern for '" + key + "'",
                    .errnum = 0};
     ::regfree(&*re);
   }

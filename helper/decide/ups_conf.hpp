@@ -67,7 +67,7 @@ std::optional<std::string> nut_section_for_instance(const UpsConf& conf, std::st
 
 /// How a NUT USB driver section picks its device. Each field, when set, must match the
 /// whole of the device's value, ignoring case, as NUT's own matcher does (values are regular
-/// expressions there, usually just hex ids).
+/// expressions there, usually just hex ids). A pattern costly_regex() refuses matches nothing.
 struct NutMatcher {
   std::string section;
   std::string driver;
@@ -88,7 +88,8 @@ struct NutLookup {
 
 /// Looks up section `name` (every section of that name, as NUT applies each of them in turn)
 /// and says what it means. Pure. An Error when there is no such section, when a line NUT
-/// rejects is in it ("FILE:LINE: …", `file` naming the file), or a value is not a valid pattern.
+/// rejects is in it ("FILE:LINE: …", `file` naming the file), or a value is not a valid pattern
+/// or one too costly to compile and run (util/regex_cost.hpp).
 Result<NutLookup> nut_matcher(const UpsConf& conf, const std::string& name,
                               const std::string& file = "ups.conf");
 

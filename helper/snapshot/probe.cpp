@@ -269,6 +269,15 @@ class LibusbDevice {
   libusb_device_handle* handle_ = nullptr;
 };
 
+// The name of the driver bound to the interface at `interface_syspath` now, empty when none.
+std::string bound_driver(const std::string& interface_syspath) {
+  char buf[256];
+  const ssize_t n = ::readlink((interface_syspath + "/driver").c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return {};
+  const std::string target(buf, static_cast<std::size_t>(n));
+  return target.substr(target.rfind('/') + 1);
+}
+
 // Interface 0 claimed for the exchange, its kernel driver (usbhid) detached first when one is
 // bound, with the detach journaled before it happens. release() undoes both in that order (the
 // kernel binds no driver to a claimed interface); the destructor does it on any path that did not.
@@ -287,12 +296,17 @@ class ClaimedInterface {
   int claim(std::string& step) {
     // 1: a kernel driver is bound. 0: none, or usbfs (another program; the claim says so).
     if (libusb_kernel_driver_active(handle_, 0) == 1) {
-      if (journal_ == nullptr || intf_ == nullptr || intf_->driver.empty()) {
+      // The snapshot may predate the bind (a cold plug: udev's add, then usbhid): ask sysfs now.
+      const std::string driver = intf_ == nullptr ? std::string()
+                                 : !intf_->driver.empty()
+                                     ? intf_->driver
+                                     : bound_driver(device_.syspath + "/" + intf_->sysname);
+      if (journal_ == nullptr || intf_ == nullptr || driver.empty()) {
         step = "interface 0 has a kernel driver, and detaching it could not be journaled";
         return kNotJournaled;
       }
-      if (auto st = journal_->detaching(device_, intf_->sysname, intf_->driver); !st) {
-        step = "journaling the detach of " + intf_->driver + " failed: " + st.error().message();
+      if (auto st = journal_->detaching(device_, intf_->sysname, driver); !st) {
+        step = "journaling the detach of " + driver + " failed: " + st.error().message();
         return kNotJournaled;
       }
       journaled_ = true;

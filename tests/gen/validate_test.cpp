@@ -68,6 +68,19 @@ TEST(Validate, RejectsSyntaxErrorsWithTheirPosition) {
   EXPECT_NE(e[0].find("syntax error: "), std::string::npos) << e[0];
 }
 
+// Regression (fuzz-table): toml++ quotes what it saw in its messages, control characters
+// included, so a table could put escape sequences on the terminal of whoever checks it.
+TEST(Validate, SyntaxErrorsShowControlCharactersEscaped) {
+  EXPECT_THAT(
+      errors("schema = 1\n[defaults]\nkeep_awake = fals\x1b[2J\n"),
+      ElementsAre(
+          "t.toml:3:18: syntax error: Error while parsing boolean: expected 'false', saw 'fals\\x1b'"));
+  EXPECT_THAT(
+      errors("schema = 1\n[defaults]\nkeep_awake = fals\r\n"),
+      ElementsAre(
+          "t.toml:3:18: syntax error: Error while parsing boolean: expected 'false', saw 'fals\\x0d'"));
+}
+
 TEST(Validate, RejectsInvalidUtf8) {
   auto e = errors("schema = 1\n[[device]]\nname = \"\xff\xfe\"\nids = [\"0665:5161\"]\n");
   ASSERT_EQ(e.size(), 1u);
@@ -75,6 +88,45 @@ TEST(Validate, RejectsInvalidUtf8) {
   EXPECT_NE(e[0].find("syntax error"), std::string::npos);
   // The raw bytes never reach the message.
   EXPECT_EQ(e[0].find('\xff'), std::string::npos);
+}
+
+// Regression (fuzz-table): toml++ 3.3.0 asks whether a non-ASCII character outside a string is
+// white space and, for most of U+00A1..U+049A and a few other ranges, reaches an unreachable
+// branch (undefined behaviour). parse_toml() refuses such characters before toml++ reads them.
+TEST(Validate, RejectsNonAsciiOutsideStringsBeforeTheTomlReaderSeesIt) {
+  EXPECT_THAT(errors("schema = 1\n\xc2\xa7 = 1\n"),
+              ElementsAre("t.toml:2:1: syntax error: U+00A7 outside a string or a comment"));
+  EXPECT_THAT(errors("schema = 1\xef\xbb\x95\n"),
+              ElementsAre("t.toml:1:11: syntax error: U+FED5 outside a string or a comment"));
+  EXPECT_THAT(errors("schema = 1\n[[device]]\nname = \"\xd0\x98\" \xd0\x98\n"),
+              ElementsAre("t.toml:3:12: syntax error: U+0418 outside a string or a comment"));
+  EXPECT_THAT(
+      errors("schema = 1\nx = \"\"\"\\\n  \xc2\xa7\"\"\"\n"),
+      ElementsAre("t.toml:3:3: syntax error: U+00A7 after a line-ending backslash in a multi-line string"));
+  EXPECT_THAT(errors("schema = 1\nx = \"\"\"a\\\xc2\xa7\"\"\"\n"),
+              ElementsAre("t.toml:2:10: syntax error: U+00A7 after a backslash in a multi-line string"));
+  // A quote where no string can start is part of a bad token: toml++ reads on past it.
+  EXPECT_THAT(errors("schema = 1\nx = 1.'\xc2\xa7'\n"),
+              ElementsAre("t.toml:2:8: syntax error: U+00A7 outside a string or a comment"));
+  // Nor does a bracket or an '=' in the middle of a value open an array, a table or a value.
+  EXPECT_THAT(errors("schema = 1\nx = 0[\"\xef\xbb\xb7\"\n"),
+              ElementsAre("t.toml:2:8: syntax error: U+FEF7 outside a string or a comment"));
+  EXPECT_THAT(errors("schema = 1\nx = a{\"\xc2\xa7\"}\n"),
+              ElementsAre("t.toml:2:8: syntax error: U+00A7 outside a string or a comment"));
+  EXPECT_THAT(errors("schema = 1\nx = 1=\"\xc2\xa7\"\n"),
+              ElementsAre("t.toml:2:8: syntax error: U+00A7 outside a string or a comment"));
+}
+
+TEST(Validate, AcceptsNonAsciiInStringsAndComments) {
+  // toml++ reads the whole file: validation then finds the escaped quote and the unknown key.
+  EXPECT_THAT(errors("\xef\xbb\xbfschema = 1  # Gr\xc3\xbc\xc3\x9f\x65\n"
+                     "[[device]]\n"
+                     "name = \"Gr\xc3\xbc\xc3\x9f\x65 \xd0\x98 \\u00a7\"\n"
+                     "ids = ['0665:5161']\n"
+                     "product = \"\"\"\\\n  a\xc2\xa7\\\"\"\"\xc2\xa7\"\"\"\n"
+                     "\"\xc2\xa7 key\" = '''\xc2\xa7 ''\xc2\xa7'''\n"),
+              ElementsAre("t.toml:5:11: 'product' 'a\\xc2\\xa7\"\"\"\\xc2\\xa7' contains a double quote",
+                          "t.toml:7:1: unknown key '\\xc2\\xa7 key' in [[device]]"));
 }
 
 TEST(Validate, RejectsMissingSchema) {

@@ -514,6 +514,20 @@ TEST_F(ProbeTest, MegatecDoesNotDetachWhatItCannotJournal) {
   EXPECT_EQ(ups_->driver(cypress_node_), "usbhid");
 }
 
+// Regression (flagship cold plug under load): udev's `add` ran before usbhid bound, so the
+// snapshot shows interface 0 without a driver while the kernel has one by the time of the probe:
+// the driver is read from sysfs then, journaled and detached, not refused.
+TEST_F(ProbeTest, MegatecJournalsADriverThatBoundAfterTheSnapshot) {
+  ups_->add(*bed_, cypress_node_, cypress_model());
+  UsbDevice d = device_from(cypress_, kCypress);
+  d.interfaces[0].driver = "";
+  const ProbeResult r = probe(Probe::MegatecQ1, d);
+  EXPECT_EQ(r.state, State::Healthy) << r.detail;
+  ASSERT_EQ(journal_.entries.size(), 2u);
+  EXPECT_EQ(journal_.entries[0].rfind("detaching 1-1 1-1:1.0 usbhid after ", 0), 0u) << journal_.entries[0];
+  expect_put_back(cypress_node_);
+}
+
 TEST_F(ProbeTest, MegatecOpenFailureIsReported) {
   UsbDevice d = device_from(cypress_, kCypress);
   d.devnode = "/dev/bus/usb/001/042";

@@ -214,6 +214,10 @@ TEST(WatchOverCurrent, TheUeventIsRecordedLoggedOnceAndPortPowerNoLongerPlanned)
   over_current(b, 3);
   EXPECT_EQ(b.wait(pid), kExitOk) << b.child_err();
   const std::string err = b.child_err();
+  // What it watches is in the journal once, with why the rest is not.
+  EXPECT_THAT(err, HasSubstr("usbrecover: watch: watching 1 NUT driver(s): myups\n"));
+  EXPECT_THAT(err, HasSubstr("usbrecover: watch: following USB uevents\n"));
+  EXPECT_EQ(err.find("watch: watching"), err.rfind("watch: watching")) << err;
   const std::string line = "usbrecover: USB port 1-1.1 reported an over-current (count 2)";
   EXPECT_THAT(err, HasSubstr(line + "; usbrecover will not power it on again for 1h"));
   EXPECT_EQ(err.find("reported an over-current"), err.rfind("reported an over-current"))

@@ -60,6 +60,12 @@ upsc_ok() { [ "$(upsc "$UPS" ups.status 2>/dev/null)" = OL ]; }
 upsc_stale() { upsc "$UPS" ups.status 2>&1 | grep -q 'Data stale\|Driver not connected'; }
 
 driver_unit=nut-driver@myups.service
+watcher_unit=usbrecover-watch.service
+
+# without_watcher: scenarios 2 to 6 prove the paths that need no watcher (udev, the drop-in's
+# ExecStartPre and ExecStopPost); the watcher would act on the same fault and race them. The
+# runner starts it again after the scenario.
+without_watcher() { systemctl stop "$watcher_unit"; }
 
 # journal_since UPTIME [journalctl args]: this boot's journal entries from that uptime on, one a
 # line ("[ 12.345678] host ident[pid]: message"). By time rather than by cursor: a cursor names
@@ -78,3 +84,11 @@ MID_DECISION=4f9e1c2a7b3d4e5f8a6b9c0d1e2f3a4b
 MID_RECOVERED=8c2d6e0f4a1b4c3d9e7f5a2b6c8d0e1f
 MID_FAILED=d1e3f5a7b9c24d6e8f0a1b3c5d7e9f20
 MID_REFUSED=a7b9c1d3e5f74a8b9c0d2e4f6a8b0c1d
+
+# driver_pid: the main PID of NUT's driver unit (0 when it does not run).
+driver_pid() { systemctl show -p MainPID --value "$driver_unit"; }
+# driver_invocation: the unit's invocation id, new on every start (systemd's or anyone's).
+driver_invocation() { systemctl show -p InvocationID --value "$driver_unit"; }
+# handovers SINCE: the watcher's handovers since that uptime (handle --trigger service-stale
+# recording the driver's run as failed and restarting it), one line each.
+handovers() { journal_since "$1" MESSAGE_ID="$MID_DECISION" USBRECOVER_TRIGGER=service-stale; }

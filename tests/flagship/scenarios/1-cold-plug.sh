@@ -37,3 +37,24 @@ at() { journalctl -b -q -o short-monotonic "$@" | head -1 | tr -d '[]' | awk '{ 
 figure "UPS plugged in at $(at -u flagship-ups.service -g 'Finished') s after boot;" \
   "usbrecover checked it (healthy, no reset) at $(at -u "$unit" MESSAGE_ID="$MID_DECISION") s;" \
   "nut-driver@myups up at $(at -u "$driver_unit" -g '^Started') s"
+
+# The watcher, enabled as a user would: up since boot, following the kernel log, and watching
+# both NUT drivers once their devices are there (it looks again as devices come and go).
+systemctl is-active --quiet "$watcher_unit" || fail "$watcher_unit is not running: $(systemctl status "$watcher_unit" | tail -3)"
+journalctl -b -q -o cat -u "$watcher_unit" | grep -q "watch: following the kernel's log and USB uevents" ||
+  fail "the watcher does not follow the kernel log: $(journalctl -b -q -o cat -u "$watcher_unit" | tail -3)"
+watching() { journalctl -b -q -o cat -u "$watcher_unit" | grep 'watch: watching' | tail -1; }
+both() { watching | grep -q 'watch: watching 2 NUT driver(s): myups, serialups$'; }
+wait_until 30 both || fail "the watcher does not watch both drivers: '$(watching)'"
+ok "$watcher_unit: $(watching)"
+
+# What the watcher costs while nothing happens: its memory and how often it wakes, over 60 s.
+pid=$(systemctl show -p MainPID --value "$watcher_unit")
+switches() { awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { n += $2 } END { print n }' "/proc/$pid/status"; }
+s0=$(switches)
+sleep 60
+s1=$(switches)
+rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+figure "watcher idle (2 NUT drivers, the kernel log, uevents): RSS ${rss} kB (peak ${hwm} kB)," \
+  "$((s1 - s0)) wake-ups in 60 s"

@@ -3,6 +3,8 @@
 # usbrecover, which probes, finds it hung, resets the device, verifies it came back and answers,
 # and the driver starts; upsc answers again. The journal has the decision and its reasons.
 
+without_watcher
+
 wait_until 60 upsc_ok || fail "NUT does not answer before the fault: $(upsc_status)"
 mark=$(uptime_s)
 cures0=$(ups_state cures)

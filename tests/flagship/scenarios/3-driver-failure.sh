@@ -4,6 +4,8 @@
 # ExecStopPost records the failure; systemd restarts it, and the start climbs the ladder
 # (device, rebind, authorize, port-power) and stops at the first method that works.
 
+without_watcher
+
 wait_until 60 upsc_ok || fail "NUT does not answer before the fault: $(upsc_status)"
 mark=$(uptime_s)
 cures0=$(ups_state cures)

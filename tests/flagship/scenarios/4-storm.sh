@@ -2,6 +2,8 @@
 # table of the user's: max_resets = 2 per 10 minutes) stops the recoveries; the journal says why,
 # the driver keeps being restarted by systemd, and no further reset happens.
 
+without_watcher
+
 wait_until 60 upsc_ok || fail "NUT does not answer before the fault: $(upsc_status)"
 cat >"$local_tables/60-storm.toml" <<'TOML'
 schema = 1

@@ -5,6 +5,8 @@
 # take the stick down with it. The table does not allow collateral: usbrecover refuses, says why
 # in the journal, and the stick stays mounted and untouched.
 
+without_watcher
+
 SERIAL_UPS=serialups@localhost
 serial_unit=nut-driver@serialups.service
 serial_ok() { [ "$(upsc "$SERIAL_UPS" ups.status 2>/dev/null)" = OL ]; }

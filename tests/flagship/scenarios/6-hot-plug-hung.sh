@@ -5,6 +5,8 @@
 # power cycle, and verifies the device came back answering. The driver then starts against a
 # UPS that answers.
 
+without_watcher
+
 wait_until 60 upsc_ok || fail "NUT does not answer before the fault: $(upsc_status)"
 systemctl stop "$driver_unit"
 gadget=$(cat "$UPS_RUN/gadget")

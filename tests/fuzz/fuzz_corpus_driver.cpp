@@ -3,6 +3,7 @@
 // seeds (and any crash reproducer added to the corpus) run as a normal test, under ASan in CI,
 // with compilers that have no libFuzzer.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -22,8 +23,11 @@ bool run_file(const std::filesystem::path& path) {
     return false;
   }
   const std::vector<char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Named before it runs: when a target aborts, the last name printed is the input that did it.
+  std::printf("fuzz-corpus: %s\n", path.c_str());
+  std::fflush(stdout);
   LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
-  // Every prefix too: truncation is the most common way a device lies.
+  // Every prefix too: truncation is the most common way a device lies or a file is torn.
   for (std::size_t n = 0; n < data.size(); ++n) {
     std::vector<std::uint8_t> prefix(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
     LLVMFuzzerTestOneInput(prefix.data(), prefix.size());
@@ -34,24 +38,26 @@ bool run_file(const std::filesystem::path& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t files = 0;
+  std::vector<std::filesystem::path> inputs;
   for (int i = 1; i < argc; ++i) {
     const std::filesystem::path arg = argv[i];
     if (std::filesystem::is_directory(arg)) {
       for (const auto& e : std::filesystem::directory_iterator(arg)) {
-        if (!e.is_regular_file()) continue;
-        if (!run_file(e.path())) return 1;
-        ++files;
+        if (e.is_regular_file()) inputs.push_back(e.path());
       }
     } else {
-      if (!run_file(arg)) return 1;
-      ++files;
+      inputs.push_back(arg);
     }
   }
-  if (files == 0) {
+  // In name order, so two runs print the same.
+  std::sort(inputs.begin(), inputs.end());
+  for (const auto& path : inputs) {
+    if (!run_file(path)) return 1;
+  }
+  if (inputs.empty()) {
     std::fprintf(stderr, "fuzz-corpus: no input files\n");
     return 1;
   }
-  std::printf("fuzz-corpus: %zu files ran\n", files);
+  std::printf("fuzz-corpus: %zu files ran\n", inputs.size());
   return 0;
 }

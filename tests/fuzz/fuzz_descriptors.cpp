@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// libFuzzer entry for the descriptor parsers. Links only helper/descriptors.cpp: whatever a
-// device sends, parsing must end, stay inside the buffer, and return a value or an Error.
+// libFuzzer entry for the descriptor parsers. Links only helper/snapshot/descriptors.cpp:
+// whatever a device sends, parsing must end, stay inside the buffer, and return a value or an
+// Error.
 
 #include <cstddef>
 #include <cstdint>
