@@ -11,7 +11,7 @@ namespace {
 constexpr std::array<std::string_view, kAllMethods.size()> kMethodNames = {
     "device", "warm-reset", "rebind", "authorize", "port-power", "hub", "controller"};
 constexpr std::array<std::string_view, kAllProbes.size()> kProbeNames = {"none", "open", "descriptor",
-                                                                         "megatec-q1"};
+                                                                         "megatec-q1", "control"};
 
 template <typename Names>
 std::string join_names(const Names& names) {

@@ -25,9 +25,12 @@ inline constexpr std::array kAllMethods = {Method::Device,    Method::WarmReset,
                                            Method::Authorize, Method::PortPower, Method::Hub,
                                            Method::Controller};
 
-/// How the helper checks that a device answers.
-enum class Probe { None, Open, Descriptor, MegatecQ1 };
-inline constexpr std::array kAllProbes = {Probe::None, Probe::Open, Probe::Descriptor, Probe::MegatecQ1};
+/// How the helper checks that a device answers. Control asks only standard requests on the
+/// default control pipe and claims no interface, so it fits a device whose interface a driver
+/// holds (usbhid, NUT's usbhid-ups).
+enum class Probe { None, Open, Descriptor, MegatecQ1, Control };
+inline constexpr std::array kAllProbes = {Probe::None, Probe::Open, Probe::Descriptor, Probe::MegatecQ1,
+                                          Probe::Control};
 
 std::string_view to_string(Method m);
 std::string_view to_string(Probe p);

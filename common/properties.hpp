@@ -18,7 +18,7 @@ inline constexpr const char* kMethods = "USBRECOVER_METHODS";  ///< "device,rebi
 inline constexpr const char* kMaxResets = "USBRECOVER_MAX_RESETS";
 inline constexpr const char* kWindowMs = "USBRECOVER_WINDOW_MS";
 inline constexpr const char* kCooldownMs = "USBRECOVER_COOLDOWN_MS";
-inline constexpr const char* kProbe = "USBRECOVER_PROBE";  ///< none|open|descriptor|megatec-q1
+inline constexpr const char* kProbe = "USBRECOVER_PROBE";  ///< none|open|descriptor|megatec-q1|control
 inline constexpr const char* kAllowCollateral = "USBRECOVER_ALLOW_COLLATERAL";  ///< "0" or "1"
 inline constexpr const char* kServices = "USBRECOVER_SERVICES";  ///< space-separated unit names
 /// Optional (older rules lack them; the table's defaults apply): milliseconds.

@@ -2,6 +2,8 @@
 // usbrecover-gen: compiles device tables into udev rules and systemd units. All the work is in
 // run(); this file only wires the built-in paths.
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include "config.h"
@@ -14,6 +16,14 @@ int main(int argc, char** argv) {
   }
   usbrecover::gen::Defaults defaults{USBRECOVER_SHIPPED_TABLE, USBRECOVER_LOCAL_TABLE_DIR,
                                      USBRECOVER_HELPER_PATH, USBRECOVER_STATE_DIR};
+  defaults.apply_rules_dir = USBRECOVER_SYSCONFDIR "/udev/rules.d";
+  defaults.apply_unit_dir = USBRECOVER_SYSCONFDIR "/systemd/system";
+  // /usr/bin on a merged-/usr system, /bin where udev and systemd are still there.
+  auto program = [](const std::string& name) {
+    const std::string usr = "/usr/bin/" + name;
+    return ::access(usr.c_str(), X_OK) == 0 ? usr : "/bin/" + name;
+  };
+  defaults.tools = {program("udevadm"), program("systemctl"), "/sys"};
   return usbrecover::gen::run(std::vector<std::string>(argv + 1, argv + argc), defaults, std::cout,
                               std::cerr);
 }

@@ -162,8 +162,9 @@ std::string render_rules(const Table& table, const RenderOptions& o) {
        "LABEL=\"usbrecover_matched\"\n"
        "# A table device appeared: hand it to usbrecover@.service and return at once. The helper\n"
        "# probes it there and recovers it only if it does not answer; nothing long runs in udev.\n"
-       "ACTION==\"add\", RUN+=\"" +
-       o.helper_path +
+       "# (A copy of these rules in /etc outliving the helper runs nothing.)\n"
+       "ACTION==\"add\", TEST==\"" +
+       o.helper_path + "\", RUN+=\"" + o.helper_path +
        " dispatch --syspath $sys$devpath\"\n\n"
        "LABEL=\"usbrecover_end\"\n";
   return s;

@@ -25,7 +25,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: usbrecover-gen [--table FILE]... [--table-dir DIR]\n"
-    "                      (--output-dir DIR | --rules-dir DIR --unit-dir DIR | --check)\n"
+    "                      (--output-dir DIR | --rules-dir DIR --unit-dir DIR | --check | --apply)\n"
     "                      [--helper PATH] [--quiet]\n"
     "\n"
     "Compiles usbrecover device tables into udev rules, systemd units and drop-ins.\n"
@@ -37,12 +37,16 @@ constexpr const char* kUsage =
     "  --rules-dir DIR    write the udev rules file into DIR (e.g. /etc/udev/rules.d)\n"
     "  --unit-dir DIR     write units and drop-ins into DIR (e.g. /etc/systemd/system)\n"
     "  --check            validate the tables and write nothing\n"
+    "  --apply            validate, write into /etc/udev/rules.d and /etc/systemd/system (or\n"
+    "                     --rules-dir and --unit-dir), reload udev and systemd, and trigger a\n"
+    "                     change event on each device the tables cover, before and after\n"
     "  --helper PATH      the usbrecover binary the rules and units run\n"
     "  --quiet            print nothing on success\n"
     "\n"
     "Exit status: 0 done, 64 usage, 65 a table has errors, 66 a table cannot be read,\n"
-    "73 the output cannot be written. Nothing is written unless every table is valid, and\n"
-    "then every file is written or none.\n";
+    "69 --apply wrote the files but udevadm or systemctl failed, 73 the output cannot be\n"
+    "written. Nothing is written unless every table is valid, and then every file is written\n"
+    "or none.\n";
 
 struct Options {
   std::vector<std::string> tables;
@@ -51,6 +55,7 @@ struct Options {
   std::string unit_dir;
   std::string helper;
   bool check = false;
+  bool apply = false;
   bool quiet = false;
 };
 
@@ -191,14 +196,26 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
       if (!plain) return usage_error("'--helper' needs an absolute path of letters, digits and / . _ + -");
     } else if (a == "--check") {
       o.check = true;
+    } else if (a == "--apply") {
+      o.apply = true;
     } else if (a == "--quiet" || a == "-q") {
       o.quiet = true;
     } else {
       return usage_error("unknown argument " + quoted(a));
     }
   }
+  if (o.apply && o.check) return usage_error("'--apply' and '--check' exclude each other");
+  if (o.apply) {
+    if (o.rules_dir.empty() != o.unit_dir.empty())
+      return usage_error("'--apply' takes both --rules-dir and --unit-dir, or neither (/etc)");
+    if (o.rules_dir.empty()) {
+      o.rules_dir = defaults.apply_rules_dir;
+      o.unit_dir = defaults.apply_unit_dir;
+    }
+  }
   if (!o.check && (o.rules_dir.empty() || o.unit_dir.empty()))
-    return usage_error("nothing to do: give --output-dir DIR, both --rules-dir and --unit-dir, or --check");
+    return usage_error(
+        "nothing to do: give --output-dir DIR, both --rules-dir and --unit-dir, --check or --apply");
 
   // Which files, in which order.
   std::vector<std::string> files = o.tables;
@@ -269,8 +286,19 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
 
   std::vector<FileChange> changes;
   std::vector<std::string> written;
+  // --apply triggers the devices the old rules covered too (an entry taken out loses its
+  // properties), so read them before they are replaced.
+  RuleTargets targets;
+  std::string new_rules;
   for (auto& f : render(table, RenderOptions{o.helper, defaults.state_dir})) {
     std::string path = (f.dir == OutputFile::Dir::Rules ? o.rules_dir : o.unit_dir) + "/" + f.name;
+    if (o.apply && f.dir == OutputFile::Dir::Rules) {
+      std::ifstream old(path);
+      std::ostringstream text;
+      text << old.rdbuf();
+      targets = rule_targets(text.str());
+      new_rules = f.content;
+    }
     written.push_back(path);
     changes.push_back({path, std::move(f.content), false});
   }
@@ -281,12 +309,28 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
     err << "usbrecover-gen: " << report.error().message() << " (nothing was changed)\n";
     return kExitCantCreat;
   }
-  if (!o.quiet) {
+  if (!o.quiet || o.apply) {
     out << "usbrecover-gen: " << table.rules.size() << " device ids from " << sources << "\n";
-    for (const auto& [path, outcome] : report->files)
+    bool changed = false;
+    for (const auto& [path, outcome] : report->files) {
+      if (o.apply && outcome == WriteOutcome::Unchanged) continue;  // --apply says what changed
+      changed = true;
       out << "  " << outcome_word(outcome) << " " << path << "\n";
+    }
+    if (o.apply && !changed) out << "  no file changed in " << o.rules_dir << " or " << o.unit_dir << "\n";
   }
-  return kExitOk;
+  if (!o.apply) return kExitOk;
+
+  const RuleTargets now = rule_targets(new_rules);
+  targets.ids.insert(targets.ids.end(), now.ids.begin(), now.ids.end());
+  targets.hubs.insert(targets.hubs.end(), now.hubs.begin(), now.hubs.end());
+  std::vector<std::string> devices;
+  for (const auto& [path, what] : present_devices(defaults.tools.sysfs, targets)) {
+    devices.push_back(path);
+    out << "  device " << what << "\n";
+  }
+  if (devices.empty()) out << "  no device the tables cover is plugged in\n";
+  return reload_and_trigger(defaults.tools, devices, out, err) ? kExitOk : kExitUnavailable;
 }
 
 }  // namespace usbrecover::gen

@@ -5,15 +5,18 @@
 #include <string>
 #include <vector>
 
+#include "apply.hpp"
+
 namespace usbrecover::gen {
 
 /// Exit codes (sysexits.h).
 enum Exit : int {
   kExitOk = 0,
-  kExitUsage = 64,      ///< EX_USAGE: a wrong argument
-  kExitData = 65,       ///< EX_DATAERR: a table has errors
-  kExitNoInput = 66,    ///< EX_NOINPUT: a table cannot be read
-  kExitCantCreat = 73,  ///< EX_CANTCREAT: the output cannot be written
+  kExitUsage = 64,        ///< EX_USAGE: a wrong argument
+  kExitData = 65,         ///< EX_DATAERR: a table has errors
+  kExitNoInput = 66,      ///< EX_NOINPUT: a table cannot be read
+  kExitUnavailable = 69,  ///< EX_UNAVAILABLE: --apply wrote the files, but udevadm or systemctl failed
+  kExitCantCreat = 73,    ///< EX_CANTCREAT: the output cannot be written
 };
 
 /// Built-in locations, overridable for tests.
@@ -22,6 +25,10 @@ struct Defaults {
   std::string local_table_dir;  ///< read when no --table is given; may be missing
   std::string helper_path;
   std::string state_dir;
+  /// Where --apply writes (an administrator's directories, ahead of the packaged files).
+  std::string apply_rules_dir = "/etc/udev/rules.d";
+  std::string apply_unit_dir = "/etc/systemd/system";
+  ApplyTools tools = {"/usr/bin/udevadm", "/usr/bin/systemctl", "/sys"};
 };
 
 /// The whole of usbrecover-gen: arguments in, files out, messages to `out`/`err`, exit code back.

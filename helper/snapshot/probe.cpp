@@ -14,7 +14,9 @@
 #include <cstring>
 #include <exception>
 #include <optional>
+#include <set>
 #include <span>
+#include <vector>
 
 #include "snapshot/probe_megatec.hpp"
 
@@ -37,6 +39,8 @@ constexpr std::uint8_t kGetStatus = 0x00;
 constexpr std::uint8_t kGetDescriptor = 0x06;
 constexpr std::uint8_t kHidSetReport = 0x09;
 constexpr std::uint16_t kDeviceDescriptor = 0x0100;  // type 1 in the high byte, index 0
+constexpr std::uint16_t kConfigDescriptor = 0x0200;  // type 2, the first configuration
+constexpr std::size_t kMaxConfigBytes = 4096;        // far above any UPS's (usually under 50)
 constexpr std::uint8_t kDefaultInterruptIn = 0x81;   // what NUT hard-codes
 
 ProbeResult failed(std::string detail) {
@@ -111,12 +115,13 @@ ProbeResult probe_open(const UsbDevice& device, const ProbeOptions& options) {
   return {State::Healthy, "GET_STATUS answered"};
 }
 
-ProbeResult probe_descriptor(const UsbDevice& device, const ProbeOptions& options) {
-  Fd fd;
-  if (auto error = open_node(device, fd)) return *error;
+// The device descriptor as the device sends it now: its ids must be the ones the kernel
+// enumerated. nullopt when it is; the failure otherwise.
+std::optional<ProbeResult> check_device_descriptor(int fd, const UsbDevice& device,
+                                                   const ProbeOptions& options) {
   std::array<std::uint8_t, 18> d{};
-  const long n = usbfs_control(fd.get(), kRequestTypeStandardIn, kGetDescriptor, kDeviceDescriptor, 0, d,
-                               options.timeout);
+  const long n =
+      usbfs_control(fd, kRequestTypeStandardIn, kGetDescriptor, kDeviceDescriptor, 0, d, options.timeout);
   if (n < 0) return failed("GET_DESCRIPTOR(DEVICE) failed: " + errno_text(static_cast<int>(-n)));
   if (n != 18) return failed("GET_DESCRIPTOR(DEVICE) returned " + std::to_string(n) + " bytes, expected 18");
   if (d[1] != 1) {
@@ -126,12 +131,81 @@ ProbeResult probe_descriptor(const UsbDevice& device, const ProbeOptions& option
   }
   const auto vendor = static_cast<std::uint16_t>(d[8] | (d[9] << 8));
   const auto product = static_cast<std::uint16_t>(d[10] | (d[11] << 8));
-  const std::string expected = hex4(device.vendor) + ":" + hex4(device.product);
   if (vendor != device.vendor || product != device.product) {
     // Another device took the address, or the device enumerated as something else (a bootloader).
-    return failed("device descriptor says " + hex4(vendor) + ":" + hex4(product) + ", expected " + expected);
+    return failed("device descriptor says " + hex4(vendor) + ":" + hex4(product) + ", expected " +
+                  hex4(device.vendor) + ":" + hex4(device.product));
   }
-  return {State::Healthy, "device descriptor read (" + expected + ")"};
+  return std::nullopt;
+}
+
+ProbeResult probe_descriptor(const UsbDevice& device, const ProbeOptions& options) {
+  Fd fd;
+  if (auto error = open_node(device, fd)) return *error;
+  if (auto error = check_device_descriptor(fd.get(), device, options)) return *error;
+  return {State::Healthy,
+          "device descriptor read (" + hex4(device.vendor) + ":" + hex4(device.product) + ")"};
+}
+
+// The first configuration descriptor, all of it (9-byte header, then wTotalLength bytes): the
+// firmware assembles it over several packets. It must be well formed and name as many interfaces
+// as the device has. nullopt when it does; the failure otherwise.
+std::optional<ProbeResult> check_config_descriptor(int fd, const UsbDevice& device,
+                                                   const ProbeOptions& options) {
+  std::array<std::uint8_t, 9> head{};
+  long n =
+      usbfs_control(fd, kRequestTypeStandardIn, kGetDescriptor, kConfigDescriptor, 0, head, options.timeout);
+  if (n < 0) return failed("GET_DESCRIPTOR(CONFIGURATION) failed: " + errno_text(static_cast<int>(-n)));
+  if (n != 9)
+    return failed("GET_DESCRIPTOR(CONFIGURATION) returned " + std::to_string(n) + " bytes, expected 9");
+  if (head[1] != 2) {
+    char type[8];
+    std::snprintf(type, sizeof type, "0x%02x", head[1]);
+    return failed(std::string("configuration descriptor has type ") + type + ", expected 0x02");
+  }
+  const std::size_t total = head[2] | (head[3] << 8);
+  if (total < head.size() || total > kMaxConfigBytes) {
+    return failed("configuration descriptor says it is " + std::to_string(total) + " bytes long (9 to " +
+                  std::to_string(kMaxConfigBytes) + " expected)");
+  }
+  std::vector<std::uint8_t> full(total);
+  n = usbfs_control(fd, kRequestTypeStandardIn, kGetDescriptor, kConfigDescriptor, 0, full, options.timeout);
+  if (n < 0) return failed("GET_DESCRIPTOR(CONFIGURATION) failed: " + errno_text(static_cast<int>(-n)));
+  if (static_cast<std::size_t>(n) != total) {
+    return failed("GET_DESCRIPTOR(CONFIGURATION) returned " + std::to_string(n) + " of " +
+                  std::to_string(total) + " bytes");
+  }
+  for (std::size_t at = 0; at < total;) {
+    const std::size_t length = full[at];
+    if (length < 2 || at + length > total)
+      return failed("configuration descriptor is malformed at byte " + std::to_string(at));
+    at += length;
+  }
+  std::set<std::uint8_t> numbers;
+  for (const auto& i : device.interfaces) numbers.insert(i.number);
+  if (!numbers.empty() && full[4] != numbers.size()) {
+    return failed("configuration descriptor names " + std::to_string(full[4]) +
+                  " interfaces, the device has " + std::to_string(numbers.size()));
+  }
+  return std::nullopt;
+}
+
+// Standard requests on the default control pipe only: usbfs hands a request addressed to the
+// device to it without claiming an interface, so the driver that holds interface 0 (usbhid, or
+// NUT's usbhid-ups through usbfs) keeps it and its transfers go on; each control transfer is
+// whole on the wire, ours between two of the driver's. Every request is one the firmware answered
+// at enumeration and must answer again, with the same device.
+ProbeResult probe_control(const UsbDevice& device, const ProbeOptions& options) {
+  Fd fd;
+  if (auto error = open_node(device, fd)) return *error;
+  std::array<std::uint8_t, 2> status{};
+  const long n = usbfs_control(fd.get(), kRequestTypeStandardIn, kGetStatus, 0, 0, status, options.timeout);
+  if (n < 0) return failed("GET_STATUS failed: " + errno_text(static_cast<int>(-n)));
+  if (n != 2) return failed("GET_STATUS returned " + std::to_string(n) + " bytes, expected 2");
+  if (auto error = check_device_descriptor(fd.get(), device, options)) return *error;
+  if (auto error = check_config_descriptor(fd.get(), device, options)) return *error;
+  return {State::Healthy, "status, device and configuration descriptors answered (" + hex4(device.vendor) +
+                              ":" + hex4(device.product) + ")"};
 }
 
 // libusb's error codes in the errno words the rest of the helper prints.
@@ -386,6 +460,8 @@ ProbeResult run_probe(Probe kind, const UsbDevice& device, const ProbeOptions& o
         return probe_descriptor(device, options);
       case Probe::MegatecQ1:
         return probe_megatec(device, options);
+      case Probe::Control:
+        return probe_control(device, options);
     }
     return failed("unknown probe");
   } catch (const std::exception& e) {

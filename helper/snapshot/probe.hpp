@@ -2,7 +2,7 @@
 #pragma once
 
 // Does the device answer? The probe configured for a table entry (none, open, descriptor,
-// megatec-q1) is run before the decision and again after a recovery.
+// megatec-q1, control) is run before the decision and again after a recovery.
 
 #include <chrono>
 #include <string>

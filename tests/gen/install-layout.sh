@@ -1,10 +1,11 @@
 #!/bin/bash
 # `meson install --destdir` lays out a distro tree: the generated rules and units where udev and
 # systemd read them, the binaries, the shipped table, an empty local table directory, the man
-# pages and the journal catalog.
+# pages, the journal catalog and the bash completions.
 # usage: install-layout.sh BUILD_ROOT PREFIX UDEVDIR UNITDIR SBINDIR BINDIR DATADIR SYSCONFDIR MANDIR
+#        COMPLETIONSDIR
 set -euo pipefail
-build=$1 prefix=$2 udevdir=$3 unitdir=$4 sbindir=$5 bindir=$6 datadir=$7 sysconfdir=$8 mandir=$9
+build=$1 prefix=$2 udevdir=$3 unitdir=$4 sbindir=$5 bindir=$6 datadir=$7 sysconfdir=$8 mandir=$9 completionsdir=${10}
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 abs() { case $1 in /*) echo "$1" ;; *) echo "$prefix/$1" ;; esac; }
@@ -23,6 +24,9 @@ expect -f "$(abs "$datadir")/usbrecover/devices.toml"
 expect -d "$(abs "$sysconfdir")/usbrecover/devices.d"
 expect -f "$(abs "$mandir")/man8/usbrecover.8"
 expect -f "$(abs "$mandir")/man8/usbrecover-gen.8"
+expect -f "$(abs "$mandir")/man5/usbrecover.toml.5"
+expect -f "$(abs "$completionsdir")/usbrecover"
+expect -f "$(abs "$completionsdir")/usbrecover-gen"
 # The units run the helper where it was installed, and the rules name the shipped table.
 grep -q "^ExecStart=$(abs "$sbindir")/usbrecover handle" "$dest$unitdir/usbrecover@.service" ||
   { echo "usbrecover@.service does not run $(abs "$sbindir")/usbrecover"; fail=1; }

@@ -273,10 +273,10 @@ TEST(Run, UsageErrorsNameTheArgument) {
   EXPECT_EQ(o.err, "usbrecover-gen: '--table' needs a file\n(see usbrecover-gen --help)\n");
   o = gen({"--table", "t.toml"});
   EXPECT_EQ(o.code, 64);
-  EXPECT_EQ(
-      o.err,
-      "usbrecover-gen: nothing to do: give --output-dir DIR, both --rules-dir and --unit-dir, or --check\n"
-      "(see usbrecover-gen --help)\n");
+  EXPECT_EQ(o.err,
+            "usbrecover-gen: nothing to do: give --output-dir DIR, both --rules-dir and --unit-dir, --check "
+            "or --apply\n"
+            "(see usbrecover-gen --help)\n");
   o = gen({"--check", "--helper", "relative/usbrecover"});
   EXPECT_EQ(o.code, 64);
   o = gen({"--check", "--helper", "/usr/sbin/usb recover"});
@@ -336,6 +336,139 @@ TEST(Render, UnitsMakeTheirStateDirectoryWritable) {
       }
     }
   }
+}
+
+// --apply with stand-ins for udevadm and systemctl that log their arguments (and fail when told
+// to), and a fake sysfs with one covered and one uncovered device plugged in.
+class Apply : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const fs::path root = dir_.path();
+    log_ = root / "commands.log";
+    for (const char* tool : {"udevadm", "systemctl"}) {
+      const fs::path p = root / "bin" / tool;
+      spit(p, std::string("#!/bin/sh\necho \"") + tool + " $*\" >>" + log_.string() + "\n[ ! -e " +
+                  (root / "fail-").string() + tool + " ]\n");
+      fs::permissions(p, fs::perms::owner_all);
+    }
+    plug("1-1.2", "0665", "5161");
+    plug("1-3", "046d", "c52b");
+    defaults_.tools = {(root / "bin/udevadm").string(), (root / "bin/systemctl").string(),
+                       (root / "sys").string()};
+    defaults_.apply_rules_dir = (root / "etc/udev/rules.d").string();
+    defaults_.apply_unit_dir = (root / "etc/systemd/system").string();
+  }
+  void plug(const std::string& name, const std::string& vendor, const std::string& product) {
+    const fs::path d = dir_.path() / "sys/bus/usb/devices" / name;
+    spit(d / "idVendor", vendor + "\n");
+    spit(d / "idProduct", product + "\n");
+  }
+  Outcome apply(const std::string& table_text) {
+    spit(dir_.path() / "t.toml", table_text);
+    InDirectory here(dir_.path());
+    std::ostringstream out, err;
+    const int code = run({"--apply", "--table", "t.toml"}, defaults_, out, err);
+    return {code, out.str(), err.str()};
+  }
+  std::string commands() const { return fs::exists(log_) ? slurp(log_) : ""; }
+  std::string device(const std::string& name) const {
+    return (dir_.path() / "sys/bus/usb/devices" / name).string();
+  }
+
+  TempDir dir_;
+  fs::path log_;
+  Defaults defaults_ = kDefaults;
+};
+
+const char* const kTwoEntries = R"(schema = 1
+[[device]]
+name = "INNO TECH"
+ids = ["0665:5161"]
+[[device]]
+name = "Ippon"
+ids = ["06da:0003"]
+)";
+
+TEST_F(Apply, WritesIntoEtcReloadsAndTriggersTheDevicesTheTableCovers) {
+  const Outcome r = apply(kTwoEntries);
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(fs::exists(dir_.path() / "etc/udev/rules.d/70-usbrecover.rules"));
+  EXPECT_TRUE(fs::exists(dir_.path() / "etc/systemd/system/usbrecover@.service"));
+  EXPECT_EQ(commands(),
+            "udevadm control --reload\nsystemctl daemon-reload\nudevadm trigger --action=change --settle " +
+                device("1-1.2") + "\n");
+  EXPECT_THAT(r.out,
+              ::testing::HasSubstr("  created " + defaults_.apply_rules_dir + "/70-usbrecover.rules\n"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("  device 1-1.2 (0665:5161)\n"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("  ran " + defaults_.tools.systemctl + " daemon-reload\n"));
+  EXPECT_THAT(r.out, ::testing::Not(::testing::HasSubstr("046d:c52b")));
+}
+
+TEST_F(Apply, ATableWithErrorsChangesNothingAndRunsNothing) {
+  const Outcome r = apply("schema = 1\n[[device]]\nname = \"x\"\nids = [\"0665:5161\"]\nprobe = \"ping\"\n");
+  EXPECT_EQ(r.code, kExitData);
+  EXPECT_THAT(r.err, ::testing::HasSubstr("t.toml:5:9: unknown probe 'ping'"));
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(commands(), "");
+  EXPECT_TRUE(tree(dir_.path() / "etc").empty());
+}
+
+TEST_F(Apply, SaysWhatChangedAndTriggersADeviceTakenOutOfTheTable) {
+  plug("2-1", "06da", "0003");
+  ASSERT_EQ(apply(kTwoEntries).code, kExitOk);
+  fs::remove(log_);
+  // The same tables again: no file changes, the devices are triggered all the same.
+  Outcome r = apply(kTwoEntries);
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, ::testing::HasSubstr("  no file changed in "));
+  EXPECT_THAT(r.out, ::testing::Not(::testing::HasSubstr("unchanged")));
+  fs::remove(log_);
+  // The Ippon entry taken out: its device still gets the change event that drops its properties.
+  r = apply("schema = 1\n[[device]]\nname = \"INNO TECH\"\nids = [\"0665:5161\"]\n");
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out,
+              ::testing::HasSubstr("  updated " + defaults_.apply_rules_dir + "/70-usbrecover.rules\n"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("  device 2-1 (06da:0003)\n"));
+  EXPECT_THAT(commands(), ::testing::HasSubstr("--settle " + device("1-1.2") + " " + device("2-1") + "\n"));
+}
+
+TEST_F(Apply, AFailingSystemctlIsReportedAndTheRestStillRuns) {
+  spit(dir_.path() / "fail-systemctl", "");
+  const Outcome r = apply(kTwoEntries);
+  EXPECT_EQ(r.code, kExitUnavailable);
+  EXPECT_EQ(r.err,
+            "usbrecover-gen: '" + defaults_.tools.systemctl + " daemon-reload' exited with status 1\n");
+  EXPECT_THAT(commands(), ::testing::HasSubstr("udevadm trigger --action=change"));
+  EXPECT_TRUE(fs::exists(dir_.path() / "etc/udev/rules.d/70-usbrecover.rules"));
+}
+
+TEST_F(Apply, NothingPluggedInIsSaidAndNothingIsTriggered) {
+  fs::remove_all(dir_.path() / "sys/bus/usb/devices/1-1.2");
+  const Outcome r = apply(kTwoEntries);
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, ::testing::HasSubstr("  no device the tables cover is plugged in\n"));
+  EXPECT_EQ(commands(), "udevadm control --reload\nsystemctl daemon-reload\n");
+}
+
+TEST_F(Apply, UsageErrors) {
+  std::ostringstream out, err;
+  EXPECT_EQ(run({"--apply", "--check"}, defaults_, out, err), kExitUsage);
+  EXPECT_THAT(err.str(), ::testing::HasSubstr("'--apply' and '--check' exclude each other"));
+  EXPECT_EQ(run({"--apply", "--rules-dir", "/tmp/x"}, defaults_, out, err), kExitUsage);
+  EXPECT_THAT(err.str(), ::testing::HasSubstr("'--apply' takes both --rules-dir and --unit-dir, or neither"));
+  EXPECT_EQ(commands(), "");
+}
+
+TEST(RuleTargets, ReadsIdsWildcardsAndPortHubs) {
+  const std::string rules =
+      "# ATTR{idVendor}==\"dead\", ATTR{idProduct}==\"beef\" in a comment\n"
+      "KERNEL==\"1-1\", ENV{USBRECOVER_PORT2_SCHEMA}=\"1\"\n"
+      "ATTR{idVendor}==\"0665\", ATTR{idProduct}==\"5161\", \\\n"
+      "ATTR{idVendor}==\"06da\", \\\n";
+  const RuleTargets t = rule_targets(rules);
+  EXPECT_EQ(t.ids, (std::vector<std::string>{"0665:5161", "06da:*"}));
+  EXPECT_EQ(t.hubs, (std::vector<std::string>{"1-1"}));
 }
 
 }  // namespace

@@ -220,7 +220,8 @@ TEST(Validate, RejectsUnknownMethodsAndProbes) {
                           "rebind, authorize, port-power, hub, controller)"));
   EXPECT_THAT(
       errors(std::string(kHead) + "[defaults]\nprobe = \"ping\"\n"),
-      ElementsAre("t.toml:3:9: unknown probe 'ping' (expected one of: none, open, descriptor, megatec-q1)"));
+      ElementsAre(
+          "t.toml:3:9: unknown probe 'ping' (expected one of: none, open, descriptor, megatec-q1, control)"));
 }
 
 TEST(Validate, RejectsBadDurations) {

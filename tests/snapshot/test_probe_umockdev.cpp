@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The probes against simulated devices under umockdev: open and descriptor through usbfs
-// ioctls, megatec-q1 through libusb with URBs answered by a simulated UPS.
+// The probes against simulated devices under umockdev: open, descriptor and control through
+// usbfs ioctls, megatec-q1 through libusb with URBs answered by a simulated UPS.
 #include <gtest/gtest.h>
 #include <linux/usbdevice_fs.h>
 #include <sys/ioctl.h>
@@ -231,6 +231,15 @@ TEST_P(ProbeErrorTest, MegatecReportsAFailedSetReportAndPutsTheDriverBack) {
   const std::string text = GetParam().error == ENODEV ? "No such device" : "Input/output error";
   EXPECT_EQ(r.detail, "Q1 SET_REPORT failed: " + text);
   expect_put_back(cypress_node_);
+}
+
+TEST_P(ProbeErrorTest, ControlReportsTheControlError) {
+  ups_->add(*bed_, cypress_node_, cypress_model());
+  bed_->usbfs().fail(cypress_node_, USBDEVFS_CONTROL, GetParam().error);
+  const ProbeResult r = probe(Probe::Control, device_from(cypress_, kCypress));
+  EXPECT_EQ(r.state, State::Failed);
+  EXPECT_EQ(r.detail, std::string("GET_STATUS failed: ") + GetParam().text);
+  EXPECT_EQ(ups_->driver(cypress_node_), "usbhid");
 }
 
 INSTANTIATE_TEST_SUITE_P(Errors, ProbeErrorTest,
@@ -525,6 +534,144 @@ TEST_F(ProbeTest, MegatecOpenFailureIsReported) {
   const ProbeResult r = probe(Probe::MegatecQ1, d);
   EXPECT_EQ(r.state, State::Failed);
   EXPECT_EQ(r.detail, "open /dev/bus/usb/001/042 failed: No such file or directory");
+}
+
+// A HID UPS as NUT's usbhid-ups drives it (APC Back-UPS): one HID interface, usbhid bound until
+// NUT's driver claims it.
+const DeviceSpec kHidUps{0x051d,
+                         0x0002,
+                         "American Power Conversion",
+                         "Back-UPS ES 700",
+                         "4B1234",
+                         "12",
+                         "1.10",
+                         0,
+                         {{0, 3, 0, 0, "usbhid", {{0x81, 3, 8, 10}}}},
+                         {}};
+
+class ControlProbeTest : public ProbeTest {
+ protected:
+  void SetUp() override {
+    ProbeTest::SetUp();
+    hid_ = bed_->add_device(
+        bed_->add_root_hub(bed_->add_pci_controller("0000:00:1d.0", "ehci-pci"), 2, HubSpec{}), 1, kHidUps);
+    hid_node_ = bed_->devnode(hid_);
+  }
+  UpsModel hid_model() const {
+    UpsModel m;
+    m.descriptors = descriptors_blob(kHidUps);
+    return m;
+  }
+  // Every call the probe made was a control request, and nothing was claimed, detached or sent
+  // to an endpoint: the driver holding the interface never noticed.
+  void expect_only_control_requests() const {
+    const auto calls = bed_->usbfs().calls(hid_node_);
+    ASSERT_FALSE(calls.empty());
+    for (const auto& c : calls) {
+      EXPECT_EQ(c.request, USBDEVFS_CONTROL);
+      EXPECT_EQ(c.request_type, 0x80);  // standard, device-to-host, to the device
+    }
+    EXPECT_TRUE(events_of(hid_node_, Kind::Claim).empty());
+    EXPECT_TRUE(events_of(hid_node_, Kind::Disconnect).empty());
+    EXPECT_TRUE(events_of(hid_node_, Kind::Submit).empty());
+  }
+  std::string hid_, hid_node_;
+};
+
+TEST_F(ControlProbeTest, AsksStatusAndBothDescriptorsAndLeavesUsbhidBound) {
+  ups_->add(*bed_, hid_node_, hid_model());
+  const ProbeResult r = probe(Probe::Control, device_from(hid_, kHidUps));
+  EXPECT_EQ(r.state, State::Healthy) << r.detail;
+  EXPECT_EQ(r.detail, "status, device and configuration descriptors answered (051d:0002)");
+  const auto calls = bed_->usbfs().calls(hid_node_);
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[0].b_request, 0);  // GET_STATUS
+  EXPECT_EQ(calls[0].length, 2);
+  EXPECT_EQ(calls[1].b_request, 6);  // GET_DESCRIPTOR(DEVICE)
+  EXPECT_EQ(calls[1].value, 0x0100);
+  EXPECT_EQ(calls[1].length, 18);
+  EXPECT_EQ(calls[2].value, 0x0200);  // GET_DESCRIPTOR(CONFIGURATION): the header,
+  EXPECT_EQ(calls[2].length, 9);
+  const auto blob = descriptors_blob(kHidUps);
+  EXPECT_EQ(calls[3].value, 0x0200);  // then all of it
+  EXPECT_EQ(calls[3].length, blob.size() - 18);
+  expect_only_control_requests();
+  EXPECT_EQ(ups_->driver(hid_node_), "usbhid");
+}
+
+TEST_F(ControlProbeTest, ProbesWhileNutsDriverHoldsTheInterface) {
+  UpsModel m = hid_model();
+  m.driver = "usbfs";  // usbhid-ups detached usbhid and claimed interface 0
+  ups_->add(*bed_, hid_node_, m);
+  UsbDevice d = device_from(hid_, kHidUps);
+  d.interfaces[0].driver = "usbfs";
+  const ProbeResult r = probe(Probe::Control, d);
+  EXPECT_EQ(r.state, State::Healthy) << r.detail;
+  expect_only_control_requests();
+  EXPECT_EQ(ups_->driver(hid_node_), "usbfs");
+  EXPECT_TRUE(events_of(hid_node_, Kind::Release).empty());
+}
+
+TEST_F(ControlProbeTest, ADescriptorOfAnotherDeviceFails) {
+  UpsModel m = hid_model();
+  DeviceSpec bootloader = kHidUps;
+  bootloader.vendor = 0x03eb;
+  bootloader.product = 0x2ff4;
+  m.descriptors = descriptors_blob(bootloader);
+  ups_->add(*bed_, hid_node_, m);
+  const ProbeResult r = probe(Probe::Control, device_from(hid_, kHidUps));
+  EXPECT_EQ(r.state, State::Failed);
+  EXPECT_EQ(r.detail, "device descriptor says 03eb:2ff4, expected 051d:0002");
+}
+
+TEST_F(ControlProbeTest, AConfigurationThatIsCutShortFails) {
+  UpsModel m = hid_model();
+  m.descriptors.resize(m.descriptors.size() - 4);  // the header still says the full length
+  ups_->add(*bed_, hid_node_, m);
+  const auto total = descriptors_blob(kHidUps).size() - 18;
+  const ProbeResult r = probe(Probe::Control, device_from(hid_, kHidUps));
+  EXPECT_EQ(r.state, State::Failed);
+  EXPECT_EQ(r.detail, "GET_DESCRIPTOR(CONFIGURATION) returned " + std::to_string(total - 4) + " of " +
+                          std::to_string(total) + " bytes");
+}
+
+TEST_F(ControlProbeTest, GarbageInTheConfigurationFails) {
+  UpsModel m = hid_model();
+  m.descriptors[18 + 9] = 0;  // the interface descriptor's bLength
+  ups_->add(*bed_, hid_node_, m);
+  EXPECT_EQ(probe(Probe::Control, device_from(hid_, kHidUps)).detail,
+            "configuration descriptor is malformed at byte 9");
+
+  UpsModel wrong_type = hid_model();
+  wrong_type.descriptors[18 + 1] = 4;
+  ups_->add(*bed_, hid_node_, wrong_type);
+  EXPECT_EQ(probe(Probe::Control, device_from(hid_, kHidUps)).detail,
+            "configuration descriptor has type 0x04, expected 0x02");
+
+  UpsModel huge = hid_model();
+  huge.descriptors[18 + 2] = 0xff;
+  huge.descriptors[18 + 3] = 0xff;
+  ups_->add(*bed_, hid_node_, huge);
+  EXPECT_EQ(probe(Probe::Control, device_from(hid_, kHidUps)).detail,
+            "configuration descriptor says it is 65535 bytes long (9 to 4096 expected)");
+}
+
+TEST_F(ControlProbeTest, AConfigurationWithOtherInterfacesFails) {
+  ups_->add(*bed_, hid_node_, hid_model());
+  UsbDevice d = device_from(hid_, kHidUps);
+  d.interfaces.push_back({d.sysname + ":1.1", 1, 3, 0, 0, "usbhid", {}, {}});
+  const ProbeResult r = probe(Probe::Control, d);
+  EXPECT_EQ(r.state, State::Failed);
+  EXPECT_EQ(r.detail, "configuration descriptor names 1 interfaces, the device has 2");
+}
+
+TEST_F(ControlProbeTest, AShortStatusFailsBeforeAnyDescriptor) {
+  UpsModel m = hid_model();
+  m.status = {0};
+  ups_->add(*bed_, hid_node_, m);
+  EXPECT_EQ(probe(Probe::Control, device_from(hid_, kHidUps)).detail,
+            "GET_STATUS returned 1 bytes, expected 2");
+  EXPECT_EQ(bed_->usbfs().calls(hid_node_).size(), 1u);
 }
 
 }  // namespace
