@@ -630,9 +630,10 @@ class EnumeratesAfterCycle {
         }
         if (was_off && v.starts_with("0")) {
           if (seen) seen(true);
+          // Set before the device appears: the helper may verify it and return at once.
+          cycled_ = true;
           const std::string dev = b_.bed->add_device(b_.hub, 2, spec);
           umockdev_testbed_uevent(b_.bed->native(), dev.c_str(), "add");
-          cycled_ = true;
           return;
         }
         std::this_thread::sleep_for(2ms);
