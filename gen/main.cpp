@@ -16,8 +16,7 @@ int main(int argc, char** argv) {
   }
   usbrecover::gen::Defaults defaults{USBRECOVER_SHIPPED_TABLE, USBRECOVER_LOCAL_TABLE_DIR,
                                      USBRECOVER_HELPER_PATH, USBRECOVER_STATE_DIR};
-  defaults.apply_rules_dir = USBRECOVER_SYSCONFDIR "/udev/rules.d";
-  defaults.apply_unit_dir = USBRECOVER_SYSCONFDIR "/systemd/system";
+  // --apply writes where udev and systemd read, /etc, whatever the prefix (Defaults).
   // /usr/bin on a merged-/usr system, /bin where udev and systemd are still there.
   auto program = [](const std::string& name) {
     const std::string usr = "/usr/bin/" + name;

@@ -156,6 +156,7 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
         std::ostream& err) {
   Options o;
   o.helper = defaults.helper_path;
+  bool output_dir = false;
   auto usage_error = [&err](const std::string& message) {
     err << "usbrecover-gen: " << message << "\n(see usbrecover-gen --help)\n";
     return kExitUsage;
@@ -179,6 +180,7 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
       o.table_dir = v;
     } else if (a == "--output-dir") {
       if (!value(v)) return usage_error("'--output-dir' needs a directory");
+      output_dir = true;
       o.rules_dir = v + "/rules";
       o.unit_dir = v + "/units";
     } else if (a == "--rules-dir") {
@@ -205,6 +207,8 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
     }
   }
   if (o.apply && o.check) return usage_error("'--apply' and '--check' exclude each other");
+  // --apply reloads the live udev and systemd: only for directories they read.
+  if (o.apply && output_dir) return usage_error("'--apply' and '--output-dir' exclude each other");
   if (o.apply) {
     if (o.rules_dir.empty() != o.unit_dir.empty())
       return usage_error("'--apply' takes both --rules-dir and --unit-dir, or neither (/etc)");

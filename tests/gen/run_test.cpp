@@ -457,6 +457,10 @@ TEST_F(Apply, UsageErrors) {
   EXPECT_THAT(err.str(), ::testing::HasSubstr("'--apply' and '--check' exclude each other"));
   EXPECT_EQ(run({"--apply", "--rules-dir", "/tmp/x"}, defaults_, out, err), kExitUsage);
   EXPECT_THAT(err.str(), ::testing::HasSubstr("'--apply' takes both --rules-dir and --unit-dir, or neither"));
+  const fs::path elsewhere = dir_.path() / "elsewhere";
+  EXPECT_EQ(run({"--apply", "--output-dir", elsewhere.string()}, defaults_, out, err), kExitUsage);
+  EXPECT_THAT(err.str(), ::testing::HasSubstr("'--apply' and '--output-dir' exclude each other"));
+  EXPECT_FALSE(fs::exists(elsewhere)) << "a usage error writes nothing";
   EXPECT_EQ(commands(), "");
 }
 
