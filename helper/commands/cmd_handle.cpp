@@ -138,7 +138,8 @@ int cmd_handle(const Args& args, Context& ctx) {
   DeviceContext* dc = nullptr;
   std::variant<PreparedDevice, int> prepared = 0;
   // For port-failed: the port's hub (and its USB3 peer) kept resumed from before the first read
-  // of the port until the run ends, whatever it ends with.
+  // of the port until the run ends, whatever it ends with; not for a dry run, which holds
+  // nothing (each wake of a hub with nothing enumerated below it starts another round).
   LinuxEffects awake(ctx.sysfs_root, ctx.dev_root);
   if (trigger == Trigger::PortFailed) {
     auto r = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root,
@@ -152,8 +153,8 @@ int cmd_handle(const Args& args, Context& ctx) {
     port_reader = std::move(*r);
     auto note = [&](const std::string& msg) { info(Priority::Info, nullptr, msg); };
     if (auto hub_port = hub_of_port_path(*o.port)) {
-      if (auto hub = port_reader->device(ctx.sysfs_root + "/bus/usb/devices/" + hub_port->first))
-        keep_resumed(awake, *port_reader, *hub, note);
+      auto hub = port_reader->device(ctx.sysfs_root + "/bus/usb/devices/" + hub_port->first);
+      if (hub && !o.dry_run) keep_resumed(awake, *port_reader, *hub, note);
     }
     auto pc = read_port_context(*port_reader, ctx.sysfs_root, *o.port);
     if (!pc) {
@@ -161,7 +162,7 @@ int cmd_handle(const Args& args, Context& ctx) {
       return kExitNotFound;
     }
     port_context = std::move(*pc);
-    if (port_context->snapshot.peer_hub)
+    if (port_context->snapshot.peer_hub && !o.dry_run)
       keep_resumed(awake, *port_reader, port_context->snapshot.peer_hub->device, note);
     reader_ptr = &*port_reader;
     dc = &*port_context;
