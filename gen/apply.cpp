@@ -9,9 +9,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <ostream>
-#include <regex>
 #include <set>
+#include <string_view>
 
 extern char** environ;
 
@@ -52,21 +53,56 @@ int run_program(const std::vector<std::string>& args, std::string& why) {
 
 }  // namespace
 
+namespace {
+
+bool hex4(std::string_view s) {
+  return s.size() >= 4 && std::all_of(s.begin(), s.begin() + 4, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+/// The first `ATTR{idVendor}=="vvvv"` in a line, with `, ATTR{idProduct}=="pppp"` right after it
+/// if there is one: "vvvv:pppp", or "vvvv:*" for a vendor alone.
+std::optional<std::string> id_of_line(std::string_view line) {
+  static constexpr std::string_view vendor = "ATTR{idVendor}==\"", product = ", ATTR{idProduct}==\"";
+  for (auto at = line.find(vendor); at != std::string_view::npos; at = line.find(vendor, at + 1)) {
+    std::string_view rest = line.substr(at + vendor.size());
+    if (!hex4(rest) || rest.size() < 5 || rest[4] != '"') continue;
+    std::string id = std::string(rest.substr(0, 4)) + ":";
+    rest.remove_prefix(5);
+    if (rest.starts_with(product) && hex4(rest.substr(product.size())) && rest.size() > product.size() + 4 &&
+        rest[product.size() + 4] == '"') {
+      return id + std::string(rest.substr(product.size(), 4));
+    }
+    return id + "*";
+  }
+  return std::nullopt;
+}
+
+/// The hub a port entry's line names: `KERNEL=="1-1", ENV{USBRECOVER_PORT...` at its start.
+std::optional<std::string> hub_of_line(std::string_view line) {
+  static constexpr std::string_view kernel = "KERNEL==\"", port = "\", ENV{USBRECOVER_PORT";
+  if (!line.starts_with(kernel)) return std::nullopt;
+  line.remove_prefix(kernel.size());
+  const auto quote = line.find('"');
+  if (quote == 0 || quote == std::string_view::npos || !line.substr(quote).starts_with(port))
+    return std::nullopt;
+  return std::string(line.substr(0, quote));
+}
+
+}  // namespace
+
 RuleTargets rule_targets(const std::string& rules_text) {
-  static const std::regex id_re(
-      R"re(ATTR\{idVendor\}=="([0-9a-f]{4})"(, ATTR\{idProduct\}=="([0-9a-f]{4})")?)re");
-  static const std::regex hub_re(R"re(^KERNEL=="([^"]+)", ENV\{USBRECOVER_PORT)re");
   std::set<std::string> ids, hubs;
   std::size_t start = 0;
   while (start < rules_text.size()) {
     auto end = rules_text.find('\n', start);
     if (end == std::string::npos) end = rules_text.size();
-    const std::string line = rules_text.substr(start, end - start);
+    const std::string_view line = std::string_view(rules_text).substr(start, end - start);
     start = end + 1;
     if (line.starts_with("#")) continue;
-    std::smatch m;
-    if (std::regex_search(line, m, id_re)) ids.insert(m[1].str() + ":" + (m[3].matched ? m[3].str() : "*"));
-    if (std::regex_search(line, m, hub_re)) hubs.insert(m[1].str());
+    if (auto id = id_of_line(line)) ids.insert(*id);
+    if (auto hub = hub_of_line(line)) hubs.insert(*hub);
   }
   return {{ids.begin(), ids.end()}, {hubs.begin(), hubs.end()}};
 }
