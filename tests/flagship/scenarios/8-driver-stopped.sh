@@ -16,10 +16,13 @@ wait_until 90 handed || fail "the watcher never handed the silent driver over"
 t_handover=$(uptime_s)
 handovers "$mark" | grep -q 'no answer to PING' || fail "the handover does not say the driver hangs: '$(handovers "$mark")'"
 ok "handover: $(handovers "$mark")"
+# The restart is queued (--no-block) and upsd may still serve the last data for a while: wait for
+# the new driver process first, then for upsc.
+restarted() { pid1=$(driver_pid); [ "$pid1" != 0 ] && [ "$pid1" != "$pid0" ]; }
+wait_until 60 restarted || fail "the driver was not restarted (main PID $pid0, now $(driver_pid))"
 wait_until 120 upsc_ok || fail "upsc does not answer after the restart: $(upsc_status)"
 t_back=$(uptime_s)
 pid1=$(driver_pid)
-[ "$pid1" != 0 ] && [ "$pid1" != "$pid0" ] || fail "the driver was not restarted (main PID $pid0, now $pid1)"
 ok "a new driver process ($pid1) serves the UPS"
 expect_eq "handovers for one hang" 1 "$(handovers "$mark" | grep -c .)"
 journal_since "$mark" USBRECOVER_TRIGGER=service-stop | grep -q "stopped for usbrecover watch's restart (no answer to PING" ||
