@@ -2,6 +2,8 @@
 // The only file that includes toml++: everything else sees the Node tree.
 #include "parse.hpp"
 
+#include "strings.hpp"
+
 #include <toml++/toml.h>
 #include <algorithm>
 #include <cstdio>
@@ -78,38 +80,6 @@ Node convert(const toml::node& n, const std::string& file) {
   return out;
 }
 
-/// The code point of the UTF-8 sequence at s[i], or nullopt when it is not valid UTF-8 (toml++
-/// reports that itself).
-std::optional<char32_t> code_point_at(std::string_view s, std::size_t i) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  std::size_t len = 0;
-  char32_t cp = 0;
-  char32_t min = 0;
-  if ((b & 0xE0) == 0xC0) {
-    len = 2, cp = b & 0x1F, min = 0x80;
-  } else if ((b & 0xF0) == 0xE0) {
-    len = 3, cp = b & 0x0F, min = 0x800;
-  } else if ((b & 0xF8) == 0xF0) {
-    len = 4, cp = b & 0x07, min = 0x10000;
-  } else {
-    return std::nullopt;
-  }
-  if (i + len > s.size()) return std::nullopt;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return std::nullopt;
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-  return cp;
-}
-
-std::string code_point_name(char32_t cp) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
-  return buf;
-}
-
 /// `text` as one line a terminal shows as it is: line breaks become spaces, and every other
 /// control character (C0, DEL, C1, U+2028, U+2029) and every byte of invalid UTF-8 becomes \xNN.
 /// toml++ quotes what it saw in its messages ("expected 'false', saw 'fals\r'"), and the table
@@ -121,9 +91,10 @@ std::string printable_line(std::string_view text) {
     std::size_t len = 1;
     bool keep = byte >= 0x20 && byte < 0x7F;
     if (byte >= 0x80) {
-      if (auto cp = code_point_at(text, i)) {
-        len = *cp < 0x800 ? 2 : *cp < 0x10000 ? 3 : 4;
-        keep = !(*cp <= 0x9F || *cp == 0x2028 || *cp == 0x2029);
+      std::size_t next = i;
+      if (const long cp = decode_utf8(text, next); cp >= 0) {
+        len = next - i;
+        keep = !(cp <= 0x9F || cp == 0x2028 || cp == 0x2029);
       }
     }
     if (keep) {
@@ -174,9 +145,10 @@ std::optional<Diagnostic> unsafe_for_toml_reader(std::string_view s, const std::
   };
   auto non_ascii = [&] { return i < s.size() && static_cast<unsigned char>(s[i]) >= 0x80; };
   auto refuse = [&](const char* where) -> std::optional<Diagnostic> {
-    auto cp = code_point_at(s, i);
-    if (!cp) return std::nullopt;  // invalid UTF-8: toml++ stops there with its own message
-    return Diagnostic{Location{file, line, column}, "syntax error: " + code_point_name(*cp) + " " + where};
+    std::size_t at = i;
+    const long cp = decode_utf8(s, at);
+    if (cp < 0) return std::nullopt;  // invalid UTF-8: toml++ stops there with its own message
+    return Diagnostic{Location{file, line, column}, "syntax error: " + codepoint_name(cp) + " " + where};
   };
   // Where TOML lets a string (or an array, or an inline table) start. Anywhere else a quote or
   // bracket is part of a bad token, which toml++ reads on through, asking of each character

@@ -7,10 +7,6 @@
 
 namespace usbrecover::gen {
 
-namespace {
-
-/// Decodes one UTF-8 sequence at s[i]; returns the code point and advances i, or -1 when the
-/// bytes are not valid UTF-8 (overlong, surrogate, out of range, truncated).
 long decode_utf8(std::string_view s, std::size_t& i) {
   auto b = static_cast<unsigned char>(s[i]);
   if (b < 0x80) {
@@ -45,8 +41,6 @@ std::string codepoint_name(long cp) {
   std::snprintf(buf, sizeof buf, "U+%04lX", cp);
   return buf;
 }
-
-}  // namespace
 
 std::string check_text(std::string_view s, std::size_t max_bytes) {
   if (s.empty()) return "is empty";

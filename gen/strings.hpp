@@ -24,4 +24,11 @@ std::string check_service(std::string_view s);
 /// Edit distance, for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
+/// Decodes one UTF-8 sequence at s[i]; returns the code point and advances i, or -1 when the
+/// bytes are not valid UTF-8 (overlong, surrogate, out of range, truncated).
+long decode_utf8(std::string_view s, std::size_t& i);
+
+/// "U+00E9" for a code point.
+std::string codepoint_name(long cp);
+
 }  // namespace usbrecover::gen
