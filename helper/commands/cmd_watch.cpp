@@ -528,12 +528,10 @@ void Watcher::close_driver(Driver& d) {
   d.upsd_asked.reset();
 }
 
-int connect_unix(const std::string& path) {
-  sockaddr_un addr{};
-  if (path.size() >= sizeof addr.sun_path) return -1;
-  addr.sun_family = AF_UNIX;
-  path.copy(addr.sun_path, path.size());
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+/// A stream socket of `family` connected to `addr`, then made non-blocking; -1 when either fails.
+template <typename Address>
+int connect_stream(int family, const Address& addr) {
+  const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
@@ -543,6 +541,14 @@ int connect_unix(const std::string& path) {
   return fd;
 }
 
+int connect_unix(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) return -1;
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, path.size());
+  return connect_stream(AF_UNIX, addr);
+}
+
 int connect_tcp(const std::string& host_port) {
   const auto colon = host_port.rfind(':');
   sockaddr_in addr{};
@@ -550,15 +556,8 @@ int connect_tcp(const std::string& host_port) {
   addr.sin_port =
       htons(static_cast<std::uint16_t>(std::strtoul(host_port.substr(colon + 1).c_str(), nullptr, 10)));
   if (::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr) != 1) return -1;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
   // upsd on this machine answers a connect at once, or refuses it.
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  (void)::fcntl(fd, F_SETFL, O_NONBLOCK);
-  return fd;
+  return connect_stream(AF_INET, addr);
 }
 
 bool send_all(int fd, std::string_view text) {
