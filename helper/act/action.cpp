@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "act/effects.hpp"
+#include "util/timings.hpp"
 
 namespace usbrecover {
 
@@ -107,6 +108,8 @@ std::optional<Action> parse_action(std::string_view line) {
 }
 
 Status perform(Effects& fx, const Action& a) {
+  // The kernel's part of a method; a pause is the time the policy keeps something off.
+  timings::Scope timed(a.kind == Action::Kind::Pause ? "off time" : "kernel");
   switch (a.kind) {
     case Action::Kind::WriteSysfs:
       return fx.write_sysfs(a.target, a.value);

@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "util/timings.hpp"
+
 namespace usbrecover {
 
 namespace {
@@ -33,7 +35,10 @@ RunReport execute(const Plan& plan, Effects& fx, IntentJournal& journal, const s
     }
     if (step.undo) {
       // Journal first: if we die right after the action, repair must know how to undo it.
-      auto intent = journal.record(*step.undo, device);
+      auto intent = [&] {
+        timings::Scope timed("intents");
+        return journal.record(*step.undo, device);
+      }();
       if (!intent) {
         report.error = intent.error();
         break;
@@ -59,7 +64,10 @@ RunReport execute(const Plan& plan, Effects& fx, IntentJournal& journal, const s
       if (it->undo == step.action) {
         // The thing is on again; an intent that cannot be removed would only make repair redo
         // an "on", which is harmless, so this is not a failure of the run.
-        (void)it->intent.done();
+        {
+          timings::Scope timed("intents");
+          (void)it->intent.done();
+        }
         outstanding.erase(std::next(it).base());
         break;
       }
@@ -72,6 +80,7 @@ RunReport execute(const Plan& plan, Effects& fx, IntentJournal& journal, const s
     outstanding.pop_back();
     if (auto st = perform(fx, o.undo); st) {
       report.performed.push_back(o.undo);
+      timings::Scope timed("intents");
       (void)o.intent.done();
     } else {
       report.left_off.push_back(o.undo);

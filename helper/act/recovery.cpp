@@ -4,6 +4,7 @@
 #include "act/effects_linux.hpp"
 #include "act/intent.hpp"
 #include "act/verify.hpp"
+#include "util/timings.hpp"
 
 namespace usbrecover {
 
@@ -29,6 +30,7 @@ std::vector<std::string> repair_left_behind(const std::string& sysfs_root, const
                                             const std::string& state_dir) {
   std::vector<std::string> lines;
   LinuxEffects fx(sysfs_root, dev_root);
+  timings::Scope timed("repair-first");
   auto items = repair_intents(state_dir, fx, Roots{sysfs_root, dev_root});
   if (!items) return {"cannot repair what an earlier run left off: " + items.error().message()};
   for (const auto& it : *items) {
@@ -45,9 +47,12 @@ RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader
                           const RecoveryRoots& roots, std::chrono::steady_clock::time_point deadline,
                           const StopCheck& stop, const std::vector<UsbId>& expect_ids) {
   RecoveryOutcome o;
-  o.events = udevd_running(roots.udev_control) ? EventSource::Udev : EventSource::Kernel;
   // Listen before acting, so the device's own events are never missed.
-  auto verifier = Verifier::listen(o.events);
+  auto verifier = [&] {
+    timings::Scope timed("verification");
+    o.events = udevd_running(roots.udev_control) ? EventSource::Udev : EventSource::Kernel;
+    return Verifier::listen(o.events);
+  }();
   if (!verifier) {
     o.error = verifier.error();
     return o;
@@ -63,6 +68,7 @@ RecoveryOutcome carry_out(const Snapshot& snap, const Plan& plan, SnapshotReader
     return o;
   }
   auto read = [&](const std::string& path) { return reader.device(path); };
+  timings::Scope timed("verification");
   auto after = snap.device_present
                    ? verifier->wait(snap.device, plan.reenumerates, deadline, read, stop)
                    : verifier->wait_enumerated(snap.device.syspath, expect_ids, deadline, read, stop);

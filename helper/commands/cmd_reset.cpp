@@ -19,6 +19,7 @@
 #include "snapshot/selector.hpp"
 #include "snapshot/snapshot_reader.hpp"
 #include "util/json.hpp"
+#include "util/timings.hpp"
 
 namespace usbrecover {
 
@@ -35,19 +36,22 @@ struct ResetArgs {
   bool dry_run = false;
   bool allow_collateral = false;
   bool json = false;
+  bool timings = false;  ///< --timings: where the time went, on stderr
   Millis timeout = kDefaultTimeout;
   std::optional<Millis> off_time;  ///< --off-time: how long port-power keeps the port off
 };
 
 void reset_usage(std::ostream& os) {
   os << "usage: usbrecover reset SELECTOR --method M [--dry-run] [--allow-collateral] [--timeout DUR]\n"
-        "                        [--off-time DUR] [--json] [--serial S]\n\n"
+        "                        [--off-time DUR] [--json] [--serial S] [--timings]\n\n"
         "SELECTOR is VVVV:PPPP, BBB/DDD, a port path (1-1.2), a sysfs path or a product string.\n"
         "M is one of: "
      << method_names()
      << ".\n--dry-run prints the steps and every other device the method would disturb.\n"
         "--off-time: how long port-power keeps the port off (default: the hub's power-on-to-good\n"
         "time, at least 100ms).\n"
+        "--timings prints on stderr where the time went: start-up, repair, selector, snapshot,\n"
+        "lock, intents, the kernel, off time, verification.\n"
         "Exit: 0 recovered and verified, 1 not back healthy, 64 usage, 69 not found,\n"
         "73 refused, 77 permission denied.\n";
 }
@@ -68,9 +72,12 @@ std::string parse_args(const Args& args, ResetArgs& out, bool& help) {
     };
     if (a == "--help" || a == "-h") {
       help = true;
-    } else if (a == "--dry-run" || a == "--allow-collateral" || a == "--json") {
+    } else if (a == "--dry-run" || a == "--allow-collateral" || a == "--json" || a == "--timings") {
       if (inline_value) return "option '" + a + "' takes no value";
-      (a == "--dry-run" ? out.dry_run : a == "--json" ? out.json : out.allow_collateral) = true;
+      (a == "--dry-run"   ? out.dry_run
+       : a == "--json"    ? out.json
+       : a == "--timings" ? out.timings
+                          : out.allow_collateral) = true;
     } else if (a == "--method") {
       auto v = value();
       if (!v) return "option '--method' needs a value";
@@ -208,8 +215,10 @@ int cmd_reset(const Args& args, Context& ctx) {
     reset_usage(ctx.out);
     return kExitOk;
   }
+  if (ra.timings && !timings::enabled()) timings::enable();
   for (const auto& line : repair_left_behind(ctx.sysfs_root, ctx.dev_root, ctx.state_dir))
     ctx.err << "usbrecover: reset: " << line << '\n';
+  std::optional<timings::Scope> phase(std::in_place, "selector");
   auto sel = parse_selector(ra.selector, ra.serial);
   if (!sel) {
     ctx.err << "usbrecover: reset: " << sel.error().message() << '\n';
@@ -232,6 +241,7 @@ int cmd_reset(const Args& args, Context& ctx) {
     return res.not_found() ? kExitNotFound : kExitRefused;
   }
   const auto started = Clock::now();
+  phase.emplace("snapshot");
   // Every device on the controller only when the method disturbs the whole controller.
   auto snap =
       reader->snapshot(res.device().syspath,
@@ -243,6 +253,7 @@ int cmd_reset(const Args& args, Context& ctx) {
     return kExitNotFound;
   }
   add_nut_port_users(*snap, kDefaultUpsConf);
+  phase.reset();
 
   Outcome o;
   o.before = &snap->device;
@@ -254,6 +265,7 @@ int cmd_reset(const Args& args, Context& ctx) {
       ctx.err << "usbrecover: " << o.error->within(label).message()
               << (o.events_note.empty() ? "" : " (" + o.events_note + ")") << '\n';
     }
+    if (ra.timings) timings::report(ctx.err);
     return rc;
   };
 
@@ -280,7 +292,9 @@ int cmd_reset(const Args& args, Context& ctx) {
 
   // One recovery per device at a time: a run already under way (udev, a service) owns it.
   StateStore store(ctx.state_dir);
+  phase.emplace("lock");
   auto lock = store.lock(connector_key(*snap), false);
+  phase.reset();
   if (!lock) {
     o.error = lock.error();
     return finish(lock.error().errnum == EWOULDBLOCK ? kExitTempFail : kExitSoftware);

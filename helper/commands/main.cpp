@@ -9,6 +9,7 @@
 
 #include "commands/commands.hpp"
 #include "config.h"
+#include "util/timings.hpp"
 
 namespace {
 
@@ -44,6 +45,10 @@ void usage(std::ostream& os) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything else, so that --timings counts everything main does.
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--timings") == 0) usbrecover::timings::enable();
+  }
   if (argc < 2) {
     usage(std::cerr);
     return usbrecover::kExitUsage;

@@ -138,6 +138,21 @@ TEST_F(ResetTest, DeviceResetRunsTheIoctlAndVerifies) {
   EXPECT_THAT(out_.str(), HasSubstr("\"port_path\": \"1-1.2\""));
 }
 
+TEST_F(ResetTest, TimingsNameEveryPhaseOfARun) {
+  EXPECT_EQ(run({"1-1.2", "--method", "authorize", "--timings"}), kExitOk) << err_.str();
+  const std::string e = err_.str();
+  // Each phase once, in the order the run went through them; the pause is authorize's own.
+  std::size_t at = e.find("timings:\n");
+  ASSERT_NE(at, std::string::npos) << e;
+  for (const char* phase : {"  start-up ", "  repair-first ", "  selector ", "  snapshot ", "  lock ",
+                            "  verification ", "  intents ", "  kernel ", "  other ", "  total "}) {
+    const auto next = e.find(phase, at);
+    EXPECT_NE(next, std::string::npos) << phase << " missing or out of order in:\n" << e;
+    if (next != std::string::npos) at = next;
+  }
+  EXPECT_THAT(out_.str(), HasSubstr("recovered with authorize in "));
+}
+
 TEST_F(ResetTest, AuthorizeWritesBothValuesAndLeavesNoIntent) {
   EXPECT_EQ(run({"1-1.2", "--method", "authorize"}), kExitOk) << err_.str();
   EXPECT_EQ(slurp(kDevPath + "/authorized"), "1");
