@@ -37,7 +37,8 @@ std::optional<AllDevices> read_all_devices(std::string_view command, std::string
     exit = kExitSoftware;
     return std::nullopt;
   }
-  auto devices = reader->all_devices();
+  auto devices =
+      reader->all_devices(DeviceFilter{.vendor = {}, .product = {}, .mounts = true, .table_entries = true});
   if (!devices) {
     ctx.err << "usbrecover: " << command << ": " << devices.error().message() << '\n';
     exit = kExitSoftware;

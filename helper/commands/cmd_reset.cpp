@@ -111,6 +111,22 @@ std::string parse_args(const Args& args, ResetArgs& out, bool& help) {
   return {};
 }
 
+SnapshotScope snapshot_scope(Method m) {
+  switch (m) {
+    case Method::Device:
+    case Method::WarmReset:
+    case Method::Rebind:
+    case Method::Authorize:
+      return SnapshotScope::Device;
+    case Method::PortPower:
+    case Method::Hub:
+      return SnapshotScope::Hub;
+    case Method::Controller:
+      return SnapshotScope::Controller;
+  }
+  return SnapshotScope::Controller;
+}
+
 bool permission(const Error& e) {
   return e.errnum == EACCES || e.errnum == EPERM;
 }
@@ -242,10 +258,9 @@ int cmd_reset(const Args& args, Context& ctx) {
   }
   const auto started = Clock::now();
   phase.emplace("snapshot");
-  // Every device on the controller only when the method disturbs the whole controller.
-  auto snap =
-      reader->snapshot(res.device().syspath,
-                       *ra.method == Method::Controller ? SnapshotScope::Controller : SnapshotScope::Hub);
+  // As much of the tree as the method can disturb: the device's own subtree for the methods
+  // that act on it alone, every device on the controller only for `controller`.
+  auto snap = reader->snapshot(res.device().syspath, snapshot_scope(*ra.method));
   const std::string label = "reset '" + res.device().sysname + "' (" + hex4(res.device().vendor) + ":" +
                             hex4(res.device().product) + ")";
   if (!snap) {

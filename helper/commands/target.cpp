@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -62,6 +63,16 @@ Result<Target> serial_target(const std::string& port, const std::string& section
   return Target{Target::Kind::Found, std::move(**usb), {}, path.substr(path.rfind('/') + 1)};
 }
 
+/// A NUT id that is four hex digits and nothing else ("0665"), as a number; nullopt for a
+/// pattern, which only the matcher can apply.
+std::optional<std::uint16_t> plain_id(const std::optional<std::string>& v) {
+  if (!v || v->size() != 4) return std::nullopt;
+  unsigned n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n, 16);
+  if (ec != std::errc() || p != v->data() + v->size()) return std::nullopt;
+  return static_cast<std::uint16_t>(n);
+}
+
 }  // namespace
 
 Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, const std::string& sysfs_root) {
@@ -92,7 +103,11 @@ Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, co
   if (!lookup) return lookup.error();
   if (lookup->not_usb) return Target{Target::Kind::NotOurs, {}, lookup->why, {}};
   if (lookup->serial_port) return serial_target(*lookup->serial_port, section, reader);
-  auto devices = reader.all_devices();
+  // NUT's ids are patterns; the usual plain four hex digits filter the enumeration.
+  DeviceFilter filter{
+      .vendor = plain_id(lookup->matcher->vendorid), .product = {}, .mounts = false, .table_entries = false};
+  if (filter.vendor) filter.product = plain_id(lookup->matcher->productid);
+  auto devices = reader.all_devices(filter);
   if (!devices) return devices.error();
   std::vector<UsbDevice> matches;
   for (const auto& d : *devices)
@@ -115,7 +130,13 @@ Result<Resolution> find_selected(const Selector& sel, SnapshotReader& reader, co
     if (auto d = reader.device(*direct)) found.push_back(std::move(*d));
     return resolve_selector(sel, found);
   }
-  auto devices = reader.all_devices();
+  // A device by ids: the enumeration reads only the ids of the others.
+  DeviceFilter filter{.vendor = {}, .product = {}, .mounts = false, .table_entries = false};
+  if (sel.kind == Selector::Kind::Id) {
+    filter.vendor = sel.vendor;
+    filter.product = sel.product;
+  }
+  auto devices = reader.all_devices(filter);
   if (!devices) return devices.error();
   return resolve_selector(sel, *devices);
 }

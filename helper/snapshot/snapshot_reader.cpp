@@ -26,28 +26,17 @@ namespace usbrecover {
 
 namespace {
 
-struct UdevUnref {
-  void operator()(udev* u) const { udev_unref(u); }
-};
-struct DeviceUnref {
-  void operator()(udev_device* d) const { udev_device_unref(d); }
-};
-struct EnumerateUnref {
-  void operator()(udev_enumerate* e) const { udev_enumerate_unref(e); }
-};
-using UdevPtr = std::unique_ptr<udev, UdevUnref>;
-using DevicePtr = std::unique_ptr<udev_device, DeviceUnref>;
-using EnumeratePtr = std::unique_ptr<udev_enumerate, EnumerateUnref>;
-
-std::string str(const char* s) {
-  return s != nullptr ? std::string(s) : std::string();
-}
-
-std::string attr(udev_device* d, const char* name) {
-  std::string v = str(udev_device_get_sysattr_value(d, name));
+/// Trims what the kernel pads attributes with ("version" is " 2.00\n").
+std::string trimmed(std::string v) {
   while (!v.empty() && (v.back() == ' ' || v.back() == '\n')) v.pop_back();
   const auto first = v.find_first_not_of(' ');
-  return first == std::string::npos ? std::string() : v.substr(first);  // "version" is " 2.00"
+  return first == std::string::npos ? std::string() : v.substr(first);
+}
+
+/// A text attribute of the device at `syspath`, trimmed; empty when it is not there.
+std::string attr(const std::string& syspath, const char* name) {
+  auto v = sysfs::read_file(syspath + "/" + name, 4096);
+  return v ? trimmed(std::move(*v)) : std::string();
 }
 
 unsigned parse_num(const std::string& s, int base, unsigned max) {
@@ -56,8 +45,30 @@ unsigned parse_num(const std::string& s, int base, unsigned max) {
   return (r.ec == std::errc() && v <= max) ? v : 0;
 }
 
-bool is_usb_device(udev_device* d) {
-  return str(udev_device_get_subsystem(d)) == "usb" && str(udev_device_get_devtype(d)) == "usb_device";
+/// The value of KEY in a uevent file's text ("KEY=value" lines), empty when absent.
+std::string uevent_value(std::string_view text, std::string_view key) {
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=')
+      return std::string(line.substr(key.size() + 1));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return {};
+}
+
+/// The name of what a symlink in `dir` points to ("driver" -> "usbhid"), empty when there is none.
+std::string link_name(const std::string& dir, const char* link) {
+  auto target = sysfs::read_link(dir + "/" + link);
+  return target ? sysfs::basename(*target) : std::string();
+}
+
+/// The driver bound to the device at `syspath`: its `driver` link, else what its uevent says.
+std::string driver_of(const std::string& syspath) {
+  std::string d = link_name(syspath, "driver");
+  if (!d.empty()) return d;
+  return uevent_value(sysfs::read_file(syspath + "/uevent", 4096).value_or(""), "DRIVER");
 }
 
 unsigned speed_mbps(const std::string& speed) {
@@ -77,6 +88,14 @@ std::string child_sysname(const std::string& hub_sysname, unsigned n) {
   const std::string base = port_path_of(hub_sysname);
   if (base.ends_with("-0")) return base.substr(0, base.size() - 1) + std::to_string(n);
   return base + "." + std::to_string(n);
+}
+
+/// The prefix the sysfs names of every device below `hub` start with: "1-" below the root hub
+/// "usb1", "1-1.2." below "1-1.2". USB names the topology, so no directory needs walking.
+std::string below_prefix(const std::string& hub_sysname) {
+  const std::string base = port_path_of(hub_sysname);
+  if (base.ends_with("-0")) return base.substr(0, base.size() - 1);
+  return base + ".";
 }
 
 bool below(const std::string& path, const std::string& ancestor) {
@@ -160,23 +179,31 @@ struct BlockDevice {
 
 struct SnapshotReader::Impl {
   ReaderOptions options;
-  UdevPtr udev;
 
-  DevicePtr device_at(const std::string& syspath) const {
-    return DevicePtr(udev_device_new_from_syspath(udev.get(), syspath.c_str()));
-  }
-
-  UsbDevice read(udev_device* d) const;
-  void read_interfaces(udev_device* d, UsbDevice& out) const;
-  // USB devices (not interfaces) below `scope`, or everywhere when scope is null.
-  std::vector<UsbDevice> enumerate_usb(udev_device* scope) const;
-  std::vector<BlockDevice> enumerate_block(udev_device* scope) const;
+  /// The device at `syspath`: an Error naming it (with errno) when it is not there, "not a USB
+  /// device" for anything else (an interface, a controller).
+  Result<UsbDevice> read(const std::string& syspath) const;
+  void read_interfaces(UsbDevice& out) const;
+  /// A path into sysfs as the kernel names the device: links (/sys/bus/usb/devices/1-1.2,
+  /// /sys/class/tty/ttyUSB0) resolved, no trailing slash.
+  std::string canonical(const std::string& path) const;
+  /// The sysfs names of every USB device (root hubs included, interfaces not), sorted.
+  std::vector<std::string> usb_names() const;
+  /// The USB devices whose names `keep` accepts, read.
+  template <typename Keep>
+  std::vector<UsbDevice> enumerate_usb(Keep keep) const;
+  /// Block devices at or below any of `scopes` (every one when `scopes` is empty), with the
+  /// devices stacked on them.
+  std::vector<BlockDevice> enumerate_block(const std::vector<std::string>& scopes) const;
   /// Adds the devices stacked on `block` (its holders, recursively), attributed to `owner`.
   void add_holders(const std::string& block, const std::string& owner, std::vector<BlockDevice>& out,
                    int depth) const;
   void attach_mounts(std::vector<UsbDevice*> devices, const std::vector<BlockDevice>& blocks) const;
   /// Fills in who holds each tty of `d` open, from /proc (what this process may see of it).
   void attach_tty_users(UsbDevice& d) const;
+  /// The table entry udev matched for each device (USBRECOVER_NAME, USBRECOVER_SOURCE), from
+  /// udev's database through libudev.
+  void attach_table_entries(std::vector<UsbDevice>& devices) const;
 };
 
 void SnapshotReader::Impl::attach_tty_users(UsbDevice& d) const {
@@ -200,33 +227,41 @@ void SnapshotReader::Impl::attach_tty_users(UsbDevice& d) const {
   }
 }
 
-UsbDevice SnapshotReader::Impl::read(udev_device* d) const {
+Result<UsbDevice> SnapshotReader::Impl::read(const std::string& path) const {
+  const std::string syspath = canonical(path);
+  const int fd = ::open((syspath + "/uevent").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error(path, "no such device");
+  ::close(fd);
+  // The kernel writes a device's uevent as it reads it; umockdev keeps a file.
+  const std::string uevent = sysfs::read_file(syspath + "/uevent", 4096).value_or("");
+  if (uevent_value(uevent, "DEVTYPE") != "usb_device") return Error{"", path, "not a USB device", 0};
   UsbDevice u;
-  u.syspath = str(udev_device_get_syspath(d));
-  u.sysname = str(udev_device_get_sysname(d));
+  u.syspath = syspath;
+  u.sysname = sysfs::basename(syspath);
   u.port_path = port_path_of(u.sysname);
-  u.devnode = str(udev_device_get_devnode(d));
-  u.busnum = parse_num(attr(d, "busnum"), 10, 999);
-  u.devnum = parse_num(attr(d, "devnum"), 10, 127);
-  u.vendor = static_cast<std::uint16_t>(parse_num(attr(d, "idVendor"), 16, 0xffff));
-  u.product = static_cast<std::uint16_t>(parse_num(attr(d, "idProduct"), 16, 0xffff));
-  u.manufacturer = attr(d, "manufacturer");
-  u.product_name = attr(d, "product");
-  u.serial = attr(d, "serial");
-  u.speed = attr(d, "speed");
-  u.version = attr(d, "version");
-  u.device_class = static_cast<std::uint8_t>(parse_num(attr(d, "bDeviceClass"), 16, 0xff));
-  u.authorized = attr(d, "authorized") != "0";
+  // As udev names it: DEVNAME below /dev.
+  if (std::string name = uevent_value(uevent, "DEVNAME"); !name.empty())
+    u.devnode = name.starts_with("/dev/") ? name : "/dev/" + name;
+  u.busnum = parse_num(attr(syspath, "busnum"), 10, 999);
+  u.devnum = parse_num(attr(syspath, "devnum"), 10, 127);
+  u.vendor = static_cast<std::uint16_t>(parse_num(attr(syspath, "idVendor"), 16, 0xffff));
+  u.product = static_cast<std::uint16_t>(parse_num(attr(syspath, "idProduct"), 16, 0xffff));
+  u.manufacturer = attr(syspath, "manufacturer");
+  u.product_name = attr(syspath, "product");
+  u.serial = attr(syspath, "serial");
+  u.speed = attr(syspath, "speed");
+  u.version = attr(syspath, "version");
+  u.device_class = static_cast<std::uint8_t>(parse_num(attr(syspath, "bDeviceClass"), 16, 0xff));
+  u.authorized = attr(syspath, "authorized") != "0";
   u.is_hub = u.device_class == 9;
   u.is_root_hub = u.port_path.ends_with("-0");
-  u.driver = str(udev_device_get_driver(d));
-  u.table_name = str(udev_device_get_property_value(d, prop::kName));
-  u.table_source = str(udev_device_get_property_value(d, prop::kSource));
-  read_interfaces(d, u);
+  u.driver = uevent_value(uevent, "DRIVER");
+  if (u.driver.empty()) u.driver = link_name(syspath, "driver");
+  read_interfaces(u);
   return u;
 }
 
-void SnapshotReader::Impl::read_interfaces(udev_device* d, UsbDevice& u) const {
+void SnapshotReader::Impl::read_interfaces(UsbDevice& u) const {
   std::optional<DescriptorSet> descriptors;
   // A device-supplied blob; a parse failure only costs us the endpoints, so it is not an error.
   if (auto blob = sysfs::read_file(u.syspath + "/descriptors", 256 * 1024)) {
@@ -234,44 +269,64 @@ void SnapshotReader::Impl::read_interfaces(udev_device* d, UsbDevice& u) const {
     auto parsed = parse_descriptors(std::span<const std::uint8_t>(bytes, blob->size()));
     if (parsed) descriptors = std::move(*parsed);
   }
-  const unsigned active = parse_num(attr(d, "bConfigurationValue"), 10, 255);
+  const unsigned active = parse_num(attr(u.syspath, "bConfigurationValue"), 10, 255);
   const ConfigDescriptor* cfg = descriptors ? find_config(*descriptors, active) : nullptr;
 
   const std::string prefix = u.port_path + ":";
   for (const auto& name : sysfs::list_dir(u.syspath)) {
     if (!name.starts_with(prefix)) continue;
-    DevicePtr intf = device_at(u.syspath + "/" + name);
-    if (!intf) continue;
+    const std::string path = u.syspath + "/" + name;
     Interface i;
     i.sysname = name;
-    i.number = static_cast<std::uint8_t>(parse_num(attr(intf.get(), "bInterfaceNumber"), 16, 0xff));
-    i.cls = static_cast<std::uint8_t>(parse_num(attr(intf.get(), "bInterfaceClass"), 16, 0xff));
-    i.subclass = static_cast<std::uint8_t>(parse_num(attr(intf.get(), "bInterfaceSubClass"), 16, 0xff));
-    i.protocol = static_cast<std::uint8_t>(parse_num(attr(intf.get(), "bInterfaceProtocol"), 16, 0xff));
-    i.driver = str(udev_device_get_driver(intf.get()));
-    const unsigned alt = parse_num(attr(intf.get(), "bAlternateSetting"), 10, 255);
+    i.number = static_cast<std::uint8_t>(parse_num(attr(path, "bInterfaceNumber"), 16, 0xff));
+    i.cls = static_cast<std::uint8_t>(parse_num(attr(path, "bInterfaceClass"), 16, 0xff));
+    i.subclass = static_cast<std::uint8_t>(parse_num(attr(path, "bInterfaceSubClass"), 16, 0xff));
+    i.protocol = static_cast<std::uint8_t>(parse_num(attr(path, "bInterfaceProtocol"), 16, 0xff));
+    i.driver = driver_of(path);
+    const unsigned alt = parse_num(attr(path, "bAlternateSetting"), 10, 255);
     if (cfg != nullptr) {
       for (const auto& desc : cfg->interfaces) {
         if (desc.number == i.number && desc.alternate == alt) i.endpoints = desc.endpoints;
       }
     }
-    i.ttys = ttys_of(u.syspath + "/" + name);
+    i.ttys = ttys_of(path);
     u.interfaces.push_back(std::move(i));
   }
   if (u.interfaces.empty() && descriptors) interfaces_from_descriptors(u, *descriptors, active);
 }
 
-std::vector<UsbDevice> SnapshotReader::Impl::enumerate_usb(udev_device* scope) const {
+std::string SnapshotReader::Impl::canonical(const std::string& path) const {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const std::string devices = options.sysfs_root + "/devices/";
+  // Below /sys/devices nothing is a link; /sys/bus/*/devices/X and /sys/class/*/X are links to
+  // there. Anything else goes through realpath(3).
+  for (int hops = 0; hops < 8 && !p.starts_with(devices); ++hops) {
+    auto target = sysfs::read_link(p);
+    if (!target) {
+      std::unique_ptr<char, decltype(&std::free)> real(::realpath(p.c_str(), nullptr), &std::free);
+      return real ? std::string(real.get()) : p;
+    }
+    p = sysfs::resolve_link(sysfs::dirname(p), *target);
+  }
+  return p;
+}
+
+std::vector<std::string> SnapshotReader::Impl::usb_names() const {
+  std::vector<std::string> out;
+  for (auto& name : sysfs::list_dir(options.sysfs_root + "/bus/usb/devices")) {
+    if (name.find(':') == std::string::npos) out.push_back(std::move(name));
+  }
+  return out;
+}
+
+template <typename Keep>
+std::vector<UsbDevice> SnapshotReader::Impl::enumerate_usb(Keep keep) const {
   std::vector<UsbDevice> out;
-  EnumeratePtr e(udev_enumerate_new(udev.get()));
-  if (!e) return out;
-  udev_enumerate_add_match_subsystem(e.get(), "usb");
-  if (scope != nullptr) udev_enumerate_add_match_parent(e.get(), scope);
-  udev_enumerate_scan_devices(e.get());
-  udev_list_entry* entry = nullptr;
-  udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e.get())) {
-    DevicePtr d = device_at(str(udev_list_entry_get_name(entry)));
-    if (d && is_usb_device(d.get())) out.push_back(read(d.get()));
+  const std::string dir = options.sysfs_root + "/bus/usb/devices/";
+  for (const auto& name : usb_names()) {
+    if (!keep(name)) continue;
+    if (auto d = read(dir + name)) out.push_back(std::move(*d));
   }
   return out;
 }
@@ -292,21 +347,22 @@ void SnapshotReader::Impl::add_holders(const std::string& block, const std::stri
   }
 }
 
-std::vector<BlockDevice> SnapshotReader::Impl::enumerate_block(udev_device* scope) const {
+std::vector<BlockDevice> SnapshotReader::Impl::enumerate_block(const std::vector<std::string>& scopes) const {
   std::vector<BlockDevice> out;
-  EnumeratePtr e(udev_enumerate_new(udev.get()));
-  if (!e) return out;
-  udev_enumerate_add_match_subsystem(e.get(), "block");
-  if (scope != nullptr) udev_enumerate_add_match_parent(e.get(), scope);
-  udev_enumerate_scan_devices(e.get());
-  udev_list_entry* entry = nullptr;
-  udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e.get())) {
-    const std::string path = str(udev_list_entry_get_name(entry));
-    DevicePtr d = device_at(path);
-    if (!d) continue;
-    const dev_t num = udev_device_get_devnum(d.get());
-    if (num == 0) continue;
-    out.push_back({path, major(num), minor(num)});
+  // Every block device, disks and partitions, is a link in /sys/class/block: one readlink each
+  // says where it is, however large the USB tree.
+  const std::string dir = options.sysfs_root + "/class/block";
+  for (const auto& name : sysfs::list_dir(dir)) {
+    auto target = sysfs::read_link(dir + "/" + name);
+    if (!target) continue;
+    const std::string path = sysfs::resolve_link(dir, *target);
+    if (!scopes.empty() && std::none_of(scopes.begin(), scopes.end(),
+                                        [&](const std::string& s) { return at_or_below(path, s); }))
+      continue;
+    unsigned maj = 0, min = 0;
+    auto dev = sysfs::read_attr(path + "/dev");
+    if (!dev || std::sscanf(dev->c_str(), "%u:%u", &maj, &min) != 2) continue;
+    out.push_back({path, maj, min});
     // A filesystem may sit on a device stacked over this one (LVM, LUKS, md): its number is
     // found through `holders`, and its mounts count as this device's.
     add_holders(path, path, out, 0);
@@ -357,11 +413,28 @@ void SnapshotReader::Impl::attach_mounts(std::vector<UsbDevice*> devices,
   }
 }
 
+void SnapshotReader::Impl::attach_table_entries(std::vector<UsbDevice>& devices) const {
+  struct UdevUnref {
+    void operator()(udev* u) const { udev_unref(u); }
+  };
+  std::unique_ptr<udev, UdevUnref> ctx(udev_new());
+  if (!ctx) return;
+  for (UsbDevice& d : devices) {
+    udev_device* dev = udev_device_new_from_syspath(ctx.get(), d.syspath.c_str());
+    if (dev == nullptr) continue;
+    auto value = [dev](const char* key) {
+      const char* v = udev_device_get_property_value(dev, key);
+      return v != nullptr ? std::string(v) : std::string();
+    };
+    d.table_name = value(prop::kName);
+    d.table_source = value(prop::kSource);
+    udev_device_unref(dev);
+  }
+}
+
 Result<SnapshotReader> SnapshotReader::open(ReaderOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
-  impl->udev.reset(udev_new());
-  if (!impl->udev) return errno_error("libudev", "cannot create a udev context");
   return SnapshotReader(std::move(impl));
 }
 
@@ -438,16 +511,17 @@ std::vector<Port> SnapshotReader::ports(const UsbDevice& hub_device) {
 }
 
 Result<Controller> SnapshotReader::controller(const UsbDevice& device) {
-  DevicePtr d = impl_->device_at(device.syspath);
-  if (!d) return errno_error(device.syspath, "cannot read device");
-  udev_device* p = d.get();
-  while (p != nullptr && str(udev_device_get_subsystem(p)) == "usb") p = udev_device_get_parent(p);
-  if (p == nullptr) return Error{"", device.syspath, "no host controller above the root hub", 0};
+  // Up from the device past everything of the usb subsystem: the root hub's parent.
+  const std::string& root = impl_->options.sysfs_root;
+  std::string p = device.syspath;
+  while (below(p, root) && link_name(p, "subsystem") == "usb") p = sysfs::dirname(p);
+  if (!below(p, root + "/devices") || link_name(p, "subsystem").empty())
+    return Error{"", device.syspath, "no host controller above the root hub", 0};
   Controller c;
-  c.syspath = str(udev_device_get_syspath(p));
-  c.name = str(udev_device_get_sysname(p));
-  c.subsystem = str(udev_device_get_subsystem(p));
-  c.driver = str(udev_device_get_driver(p));
+  c.syspath = p;
+  c.name = sysfs::basename(p);
+  c.subsystem = link_name(p, "subsystem");
+  c.driver = driver_of(p);
   for (const auto& name : sysfs::list_dir(c.syspath)) {
     if (name.size() > 3 && name.starts_with("usb")) {
       if (const unsigned bus = parse_num(name.substr(3), 10, 999); bus > 0) c.buses.push_back(bus);
@@ -458,54 +532,85 @@ Result<Controller> SnapshotReader::controller(const UsbDevice& device) {
 }
 
 Result<UsbDevice> SnapshotReader::device(const std::string& syspath) {
-  DevicePtr d = impl_->device_at(syspath);
-  if (!d) return errno_error(syspath, "no such device");
-  if (!is_usb_device(d.get())) return Error{"", syspath, "not a USB device", 0};
-  UsbDevice u = impl_->read(d.get());
-  impl_->attach_mounts({&u}, impl_->enumerate_block(d.get()));
-  return u;
+  return impl_->read(syspath);
 }
 
 Result<std::optional<UsbDevice>> SnapshotReader::usb_device_above(const std::string& subsystem,
                                                                   const std::string& sysname) {
-  DevicePtr d(udev_device_new_from_subsystem_sysname(impl_->udev.get(), subsystem.c_str(), sysname.c_str()));
-  if (!d) return errno_error(subsystem + " device " + sysname, "no such device");
-  udev_device* usb = udev_device_get_parent_with_subsystem_devtype(d.get(), "usb", "usb_device");
-  if (usb == nullptr) return std::optional<UsbDevice>{};
-  auto u = device(str(udev_device_get_syspath(usb)));
-  if (!u) return u.error();
-  return std::optional<UsbDevice>(std::move(*u));
+  const std::string link = impl_->options.sysfs_root + "/class/" + subsystem + "/" + sysname;
+  auto target = sysfs::read_link(link);
+  if (!target) return errno_error(subsystem + " device " + sysname, "no such device");
+  const std::string devices = impl_->options.sysfs_root + "/devices";
+  // Up from the class device to the first USB device (a tty's interface's device).
+  for (std::string p = sysfs::dirname(sysfs::resolve_link(sysfs::dirname(link), *target)); below(p, devices);
+       p = sysfs::dirname(p)) {
+    auto uevent = sysfs::read_file(p + "/uevent", 4096);
+    if (!uevent || uevent_value(*uevent, "DEVTYPE") != "usb_device") continue;
+    auto u = device(p);
+    if (!u) return u.error();
+    return std::optional<UsbDevice>(std::move(*u));
+  }
+  return std::optional<UsbDevice>{};
 }
 
-Result<std::vector<UsbDevice>> SnapshotReader::all_devices() {
-  std::vector<UsbDevice> devices = impl_->enumerate_usb(nullptr);
-  std::vector<UsbDevice*> ptrs;
-  for (auto& d : devices) ptrs.push_back(&d);
-  impl_->attach_mounts(ptrs, impl_->enumerate_block(nullptr));
+Result<std::vector<UsbDevice>> SnapshotReader::all_devices(const DeviceFilter& filter) {
+  const std::string dir = impl_->options.sysfs_root + "/bus/usb/devices/";
+  // Ids filter in the enumeration: two small reads per device, and only the devices that match
+  // are read whole.
+  auto keep = [&](const std::string& name) {
+    if (!filter.vendor) return true;
+    const auto vendor = parse_num(attr(dir + name, "idVendor"), 16, 0xffff);
+    if (vendor != *filter.vendor) return false;
+    return !filter.product || parse_num(attr(dir + name, "idProduct"), 16, 0xffff) == *filter.product;
+  };
+  std::vector<UsbDevice> devices = impl_->enumerate_usb(keep);
+  if (filter.mounts) {
+    std::vector<UsbDevice*> ptrs;
+    std::vector<std::string> scopes;
+    for (auto& d : devices) {
+      ptrs.push_back(&d);
+      scopes.push_back(d.syspath);
+    }
+    // Every block device when every USB device was read; only those below the ones read else.
+    if (filter.vendor) {
+      if (!scopes.empty()) impl_->attach_mounts(ptrs, impl_->enumerate_block(scopes));
+    } else {
+      impl_->attach_mounts(ptrs, impl_->enumerate_block({}));
+    }
+  }
+  if (filter.table_entries) impl_->attach_table_entries(devices);
   sort_devices(devices);
   return devices;
 }
 
 Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotScope scope_kind) {
-  DevicePtr d = impl_->device_at(syspath);
-  if (!d) return errno_error(syspath, "no such device");
-  if (!is_usb_device(d.get())) return Error{"", syspath, "not a USB device", 0};
+  auto dev = impl_->read(syspath);
+  if (!dev) return dev.error();
   Snapshot s;
-  s.device = impl_->read(d.get());
+  s.device = std::move(*dev);
   // A reset of a multi-port serial adapter drops every one of its ttys: who uses them matters.
   std::size_t ttys = 0;
   for (const auto& i : s.device.interfaces) ttys += i.ttys.size();
   if (ttys >= 2) impl_->attach_tty_users(s.device);
 
   if (!s.device.is_root_hub) {
-    udev_device* parent = udev_device_get_parent_with_subsystem_devtype(d.get(), "usb", "usb_device");
-    if (parent == nullptr) return Error{"", syspath, "USB device without a parent hub", 0};
-    s.hub = hub(impl_->read(parent));
+    auto parent = impl_->read(sysfs::dirname(s.device.syspath));
+    if (!parent) return Error{"", syspath, "USB device without a parent hub", 0};
+    if (scope_kind == SnapshotScope::Device) {
+      // The methods that act on the device alone ask nothing of its hub but its speed.
+      Hub h;
+      h.device = std::move(*parent);
+      h.superspeed = speed_mbps(h.device.speed) >= 5000;
+      h.descriptor_error = "not read: the method acts on the device alone";
+      s.hub = std::move(h);
+    } else {
+      s.hub = hub(*parent);
+    }
     const unsigned number = port_number_of(s.device.sysname);
     // The device's "port" link names its port; without it, find "<hub>-portN" by name.
     Port port{"", number, std::nullopt, "", ""};
-    if (auto link = sysfs::read_link(syspath + "/port")) {
-      port = read_port(sysfs::resolve_link(syspath, *link));
+    if (auto link = sysfs::read_link(s.device.syspath + "/port")) {
+      port = read_port(sysfs::resolve_link(s.device.syspath, *link));
     } else {
       for (const auto& p : ports(s.hub->device)) {
         if (p.number == number) port = p;
@@ -514,21 +619,26 @@ Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotSc
     if (!port.syspath.empty() && !exists(port.syspath)) port = Port{"", number, std::nullopt, "", ""};
     s.port = std::move(port);
   }
-  auto ctrl = controller(s.device);
-  if (!ctrl) return ctrl.error();
-  s.controller = std::move(*ctrl);
+  if (scope_kind != SnapshotScope::Device) {
+    auto ctrl = controller(s.device);
+    if (!ctrl) return ctrl.error();
+    s.controller = std::move(*ctrl);
+  }
   if (auto st = surround(s, scope_kind); !st) return st.error();
   return s;
 }
 
 Result<Snapshot> SnapshotReader::port_snapshot(const std::string& hub_syspath, unsigned number,
                                                SnapshotScope scope_kind) {
-  DevicePtr h = impl_->device_at(hub_syspath);
-  if (!h) return errno_error(hub_syspath, "no such hub");
-  if (!is_usb_device(h.get())) return Error{"", hub_syspath, "not a USB device", 0};
+  auto h = impl_->read(hub_syspath);
+  if (!h) {
+    Error e = h.error();
+    if (e.reason == "no such device") e.reason = "no such hub";
+    return e;
+  }
   Snapshot s;
   s.device_present = false;
-  s.hub = hub(impl_->read(h.get()));
+  s.hub = hub(*h);
   const UsbDevice& hd = s.hub->device;
   s.device.sysname = child_sysname(hd.sysname, number);
   s.device.port_path = s.device.sysname;
@@ -541,44 +651,64 @@ Result<Snapshot> SnapshotReader::port_snapshot(const std::string& hub_syspath, u
   auto ctrl = controller(hd);
   if (!ctrl) return ctrl.error();
   s.controller = std::move(*ctrl);
-  if (auto st = surround(s, scope_kind); !st) return st.error();
+  // Nothing is there to act on alone: the port's own methods need the hub.
+  if (auto st = surround(s, scope_kind == SnapshotScope::Device ? SnapshotScope::Hub : scope_kind); !st)
+    return st.error();
   return s;
 }
 
 Status SnapshotReader::surround(Snapshot& s, SnapshotScope scope_kind) {
   std::string own_port_subtree;   // devices powered through the same port as this one
   std::string peer_port_subtree;  // the USB3/USB2 peer of that port
-  if (s.hub && s.port) {
+  if (s.hub && s.port && scope_kind != SnapshotScope::Device) {
     own_port_subtree = s.device.syspath;
     const Port& port = *s.port;
     if (!port.peer_syspath.empty()) {
       const std::string peer_hub_path = sysfs::dirname(sysfs::dirname(port.peer_syspath));
-      if (DevicePtr ph = impl_->device_at(peer_hub_path); ph && is_usb_device(ph.get())) {
-        s.peer_hub = hub(impl_->read(ph.get()));
+      if (auto ph = impl_->read(peer_hub_path)) {
+        s.peer_hub = hub(*ph);
         const Port peer = read_port(port.peer_syspath);
         peer_port_subtree = peer_hub_path + "/" + child_sysname(s.peer_hub->device.sysname, peer.number);
       }
     }
   }
 
-  // The subtrees to read: the controller's, or only the parent hub's and its peer's.
-  std::vector<DevicePtr> scopes;
+  // The devices to read, by name: the controller's buses, the parent hub's (and its peer's)
+  // subtree, or for a method on the device alone, the device's own subtree.
   s.controller_devices_read = scope_kind == SnapshotScope::Controller || !s.hub;
+  std::vector<std::string> prefixes;  // of the sysfs names to read
+  std::vector<std::string> scopes;    // the syspaths those devices are below, for block devices
   if (s.controller_devices_read) {
-    scopes.push_back(impl_->device_at(s.controller.syspath));
+    if (s.controller.syspath.empty()) {
+      auto ctrl = controller(s.device);
+      if (!ctrl) return ctrl.error();
+      s.controller = std::move(*ctrl);
+    }
+    for (unsigned bus : s.controller.buses) {
+      prefixes.push_back("usb" + std::to_string(bus));
+      prefixes.push_back(std::to_string(bus) + "-");
+    }
+    scopes.push_back(s.controller.syspath);
+  } else if (scope_kind == SnapshotScope::Device) {
+    if (s.device.is_hub) prefixes.push_back(below_prefix(s.device.sysname));
+    scopes.push_back(s.device.syspath);
   } else {
-    scopes.push_back(impl_->device_at(s.hub->device.syspath));
-    if (s.peer_hub) scopes.push_back(impl_->device_at(s.peer_hub->device.syspath));
-  }
-  for (const auto& sc : scopes) {
-    if (!sc) return errno_error(s.controller.syspath, "cannot read the devices around " + s.device.sysname);
+    prefixes.push_back(below_prefix(s.hub->device.sysname));
+    scopes.push_back(s.hub->device.syspath);
+    if (s.peer_hub) {
+      prefixes.push_back(below_prefix(s.peer_hub->device.sysname));
+      scopes.push_back(s.peer_hub->device.syspath);
+    }
   }
   std::vector<UsbDevice> around;
-  std::vector<BlockDevice> blocks;
-  for (const auto& sc : scopes) {
-    for (auto& u : impl_->enumerate_usb(sc.get())) around.push_back(std::move(u));
-    for (auto& b : impl_->enumerate_block(sc.get())) blocks.push_back(std::move(b));
+  if (!prefixes.empty()) {
+    around = impl_->enumerate_usb([&](const std::string& name) {
+      return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) {
+        return p.ends_with('-') || p.ends_with('.') ? name.starts_with(p) : name == p;
+      });
+    });
   }
+  const std::vector<BlockDevice> blocks = impl_->enumerate_block(scopes);
 
   for (auto& u : around) {
     if (u.is_root_hub || u.syspath == s.device.syspath) continue;
@@ -591,7 +721,8 @@ Status SnapshotReader::surround(Snapshot& s, SnapshotScope scope_kind) {
       // Per-port switching shares the switch with the peer port only; otherwise (ganged, no
       // switching, or unknown) assume the worst: every other port of the hub.
       const bool per_port = s.hub->switching == PowerSwitching::PerPort;
-      if (!own_port && (per_port ? peer_port : true)) s.gang_siblings.push_back(u);
+      if (scope_kind != SnapshotScope::Device && !own_port && (per_port ? peer_port : true))
+        s.gang_siblings.push_back(u);
     }
     if (s.controller_devices_read) s.controller_devices.push_back(std::move(u));
   }

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Reads Snapshots and UsbDevices from libudev and sysfs, and hub descriptors through usbfs.
-// A snapshot touches only the device's own path, its ancestors, the subtree of its parent hub
-// (and that hub's USB3 peer) and, for controller_devices and mounts, the controller's buses;
-// it never enumerates the whole tree. all_devices() does, for `list`, `tree` and selectors.
+// Reads Snapshots and UsbDevices from sysfs, and hub descriptors through usbfs. USB names its
+// devices by topology ("1-1.2.3" is on port 3 of "1-1.2"), so the devices around one are found by
+// name in /sys/bus/usb/devices, and block devices by one link each in /sys/class/block: nothing
+// walks the tree. A snapshot reads only the device's own path, its parent hub, the subtree of that
+// hub (and its USB3 peer's) or, for controller_devices, the controller's buses. all_devices()
+// reads every device, for `list`, `tree` and selectors; filtered by ids, only those that match.
+// libudev is only asked for udev's properties (the table entry udev matched), for `list`.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,9 +21,9 @@
 
 namespace usbrecover {
 
-/// Where the reader looks. libudev always reads the real (or umockdev's) /sys, so there is no
-/// sysfs root here; device nodes and mountinfo can be moved.
+/// Where the reader looks; device nodes and mountinfo can be moved.
 struct ReaderOptions {
+  std::string sysfs_root = "/sys";
   std::string dev_root = "/dev";  ///< prefix that replaces "/dev" in devnodes
   std::string mountinfo = "/proc/self/mountinfo";
   std::string swaps = "/proc/swaps";                ///< active swap areas
@@ -29,14 +34,25 @@ struct ReaderOptions {
 
 /// How much of the tree a snapshot reads around its device.
 enum class SnapshotScope {
+  /// The device, what hangs below it and its parent hub without its hub descriptor: enough for
+  /// the methods that act on the device alone (device, warm-reset, rebind, authorize). The
+  /// controller is not read; hub_siblings holds only the devices below the device.
+  Device,
   Hub,         ///< the parent hub and its USB3 peer: enough for every method but `controller`
   Controller,  ///< every device on the controller too, for the `controller` method
 };
 
-/// Reads devices and snapshots. Holds a libudev context; cheap to create, one per command.
+/// Which devices all_devices() reads, and how much of each.
+struct DeviceFilter {
+  std::optional<std::uint16_t> vendor;   ///< only devices of this vendor
+  std::optional<std::uint16_t> product;  ///< and this product (with vendor)
+  bool mounts = true;                    ///< the mounts below each device
+  bool table_entries = false;            ///< the table entry udev matched (libudev's database)
+};
+
+/// Reads devices and snapshots; cheap to create, one per command.
 class SnapshotReader {
  public:
-  /// Fails when libudev cannot be initialised.
   static Result<SnapshotReader> open(ReaderOptions options = {});
   SnapshotReader(SnapshotReader&&) noexcept;
   SnapshotReader& operator=(SnapshotReader&&) noexcept;
@@ -53,16 +69,18 @@ class SnapshotReader {
   Result<Snapshot> port_snapshot(const std::string& hub_syspath, unsigned number,
                                  SnapshotScope scope = SnapshotScope::Controller);
 
-  /// One USB device with its interfaces and mounts, nothing around it.
+  /// One USB device with its interfaces, nothing around it (no mounts, no table entry). An
+  /// Error naming `syspath` with errno when there is nothing there, "not a USB device" for
+  /// anything else.
   Result<UsbDevice> device(const std::string& syspath);
 
   /// The USB device a class device sits on ("tty", "ttyUSB0": the cable of a serial port), or
   /// nullopt when it is on no USB device. An Error (with errno) when there is no such device.
   Result<std::optional<UsbDevice>> usb_device_above(const std::string& subsystem, const std::string& sysname);
 
-  /// Every USB device (root hubs included), sorted by bus and port path, with mounts. For
-  /// `list`, `tree` and selector resolution.
-  Result<std::vector<UsbDevice>> all_devices();
+  /// Every USB device (root hubs included) that `filter` lets through, sorted by bus and port
+  /// path. For `list`, `tree` and selector resolution.
+  Result<std::vector<UsbDevice>> all_devices(const DeviceFilter& filter = {});
 
   /// The hub descriptor of `hub_device`, read with a usbfs GET_DESCRIPTOR on its node. Never
   /// fails: when the request does, switching is Unknown and descriptor_error says why.
