@@ -95,6 +95,14 @@ row "SuperSpeed: device reset" "usbreset BBB/DDD" F-ss-usbreset
 row "SuperSpeed: kernel path" "BH_PORT_RESET (usbfs), then usbreset" G-ss-kernel
 ratio "ratio usbrecover device / usbreset" A-device B-device
 ratio "ratio usbrecover port-power / uhubctl" A-power B-power
+ratio "ratio usbrecover port-power / disable path" A-power C-disable
 ratio "ratio disable / PORT_POWER" C-disable D-portpower
 ratio "ratio usbrecover warm-reset / device (SuperSpeed)" E-ss-warm E-ss-device
+# Where one more device reset's time goes, by the helper's own account (reset --timings).
+if [ $have_helper = 1 ]; then
+  "$USBRECOVER" reset "$dev" --method device --timings >/dev/null 2>/tmp/bench.timings || true
+  sed 's/^/BENCH timings (device reset): /' /tmp/bench.timings
+  "$USBRECOVER" reset "$dev" --method port-power --timings >/dev/null 2>/tmp/bench.timings || true
+  sed 's/^/BENCH timings (port-power): /' /tmp/bench.timings
+fi
 [ $have_helper = 1 ] || echo "BENCH usbrecover halves not run: usbrecover is not in this build"
