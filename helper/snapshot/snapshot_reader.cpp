@@ -192,6 +192,9 @@ struct SnapshotReader::Impl {
   /// The USB devices whose names `keep` accepts, read.
   template <typename Keep>
   std::vector<UsbDevice> enumerate_usb(Keep keep) const;
+  /// Every device below `hub` (a hub's children are subdirectories of it, named by port), read;
+  /// what it costs grows with the subtree, not with the tree.
+  void read_below(const UsbDevice& hub, std::vector<UsbDevice>& out, int depth = 0) const;
   /// Block devices at or below any of `scopes` (every one when `scopes` is empty), with the
   /// devices stacked on them.
   std::vector<BlockDevice> enumerate_block(const std::vector<std::string>& scopes) const;
@@ -329,6 +332,24 @@ std::vector<UsbDevice> SnapshotReader::Impl::enumerate_usb(Keep keep) const {
     if (auto d = read(dir + name)) out.push_back(std::move(*d));
   }
   return out;
+}
+
+void SnapshotReader::Impl::read_below(const UsbDevice& hub, std::vector<UsbDevice>& out, int depth) const {
+  if (depth >= 8) return;  // USB allows five tiers of hubs; a loop in sysfs must not loop here
+  const std::string prefix = below_prefix(hub.sysname);
+  for (const auto& name : sysfs::list_dir(hub.syspath)) {
+    // "1-1.2" below "1-1", not its interfaces ("1-1:1.0") or attributes.
+    if (!name.starts_with(prefix) || name.size() == prefix.size() ||
+        name.find_first_not_of("0123456789", prefix.size()) != std::string::npos)
+      continue;
+    auto d = read(hub.syspath + "/" + name);
+    if (!d) continue;
+    out.push_back(std::move(*d));
+    if (out.back().is_hub) {
+      const UsbDevice child = out.back();
+      read_below(child, out, depth + 1);
+    }
+  }
 }
 
 void SnapshotReader::Impl::add_holders(const std::string& block, const std::string& owner,
@@ -673,11 +694,12 @@ Status SnapshotReader::surround(Snapshot& s, SnapshotScope scope_kind) {
     }
   }
 
-  // The devices to read, by name: the controller's buses, the parent hub's (and its peer's)
-  // subtree, or for a method on the device alone, the device's own subtree.
+  // The devices to read: the controller's buses, by name; the parent hub's (and its peer's)
+  // subtree, or for a method on the device alone, the device's own subtree, down from the hub.
   s.controller_devices_read = scope_kind == SnapshotScope::Controller || !s.hub;
   std::vector<std::string> prefixes;  // of the sysfs names to read
   std::vector<std::string> scopes;    // the syspaths those devices are below, for block devices
+  std::vector<UsbDevice> around;
   if (s.controller_devices_read) {
     if (s.controller.syspath.empty()) {
       auto ctrl = controller(s.device);
@@ -690,17 +712,16 @@ Status SnapshotReader::surround(Snapshot& s, SnapshotScope scope_kind) {
     }
     scopes.push_back(s.controller.syspath);
   } else if (scope_kind == SnapshotScope::Device) {
-    if (s.device.is_hub) prefixes.push_back(below_prefix(s.device.sysname));
+    if (s.device.is_hub) impl_->read_below(s.device, around);
     scopes.push_back(s.device.syspath);
   } else {
-    prefixes.push_back(below_prefix(s.hub->device.sysname));
+    impl_->read_below(s.hub->device, around);
     scopes.push_back(s.hub->device.syspath);
     if (s.peer_hub) {
-      prefixes.push_back(below_prefix(s.peer_hub->device.sysname));
+      impl_->read_below(s.peer_hub->device, around);
       scopes.push_back(s.peer_hub->device.syspath);
     }
   }
-  std::vector<UsbDevice> around;
   if (!prefixes.empty()) {
     around = impl_->enumerate_usb([&](const std::string& name) {
       return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) {
