@@ -24,6 +24,11 @@ RunReport execute(const Plan& plan, Effects& fx, IntentJournal& journal, const s
                   const StopCheck& stop) {
   RunReport report;
   std::vector<Outstanding> outstanding;
+  for (const std::string& node : plan.keep_resumed) {
+    if (auto st = fx.hold_resumed(node); !st)
+      report.not_held.push_back("cannot keep hub " + node + " resumed (" + st.error().message() +
+                                "): if it suspends, the kernel may power the port again early");
+  }
 
   for (const Step& step : plan.steps) {
     if (stop) {

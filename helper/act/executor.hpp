@@ -29,11 +29,15 @@ struct RunReport {
   /// Undos that failed even on the way out. Their intent files remain for `usbrecover repair`.
   std::vector<Action> left_off;
   std::vector<Error> undo_errors;  ///< why, one per left_off entry
+  /// Hubs of Plan::keep_resumed that could not be held resumed, each with why. Not a failure:
+  /// the run goes on as it would without the hold.
+  std::vector<std::string> not_held;
 
   [[nodiscard]] bool ok() const { return !error; }
 };
 
-/// Runs the plan's steps in order. A step with an undo is journaled first (if that fails, the
+/// Runs the plan's steps in order, with the hubs of Plan::keep_resumed held resumed first (those
+/// holds last as long as `fx`). A step with an undo is journaled first (if that fails, the
 /// step is not taken); a later step equal to an outstanding undo closes it and removes its
 /// intent. On the first failure or stop, the outstanding undos run last-in first-out, each
 /// attempted even when an earlier one failed. `device` labels the intents ("1-1.2 0665:5161").

@@ -116,7 +116,11 @@ Result<Plan> plan_port_power(const Snapshot& snap, const PlanOptions& opts) {
 
   std::vector<Step> off;
   std::vector<Step> on;
+  Plan plan;
   for (const Half& h : halves) {
+    if (!h.hub->devnode.empty() && std::find(plan.keep_resumed.begin(), plan.keep_resumed.end(),
+                                             h.hub->devnode) == plan.keep_resumed.end())
+      plan.keep_resumed.push_back(h.hub->devnode);
     if (port.disabled.has_value()) {
       // Kernel >= 6.0: the port's `disable` attribute powers the port off and keeps the hub
       // driver from switching it back on behind our back.
@@ -128,7 +132,6 @@ Result<Plan> plan_port_power(const Snapshot& snap, const PlanOptions& opts) {
                  port_power_action(h.hub->devnode, h.port, true));
     }
   }
-  Plan plan;
   plan.steps = join(std::move(off), off_time, std::move(on));
   plan.reenumerates = true;
   return plan;

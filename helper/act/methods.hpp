@@ -38,6 +38,11 @@ struct Plan {
   std::vector<std::string> port_users;
   /// True when the device comes back with a new device number (it is enumerated anew).
   bool reenumerates = false;
+  /// The usbfs nodes of the hubs kept resumed while the steps run and the device is awaited
+  /// (Effects::hold_resumed says why): those whose port `port-power` switches off. A hub with
+  /// nothing left below it autosuspends at once, and its resume would power the port again
+  /// before the off time is over.
+  std::vector<std::string> keep_resumed;
 };
 
 /// Inputs to planning besides the snapshot.

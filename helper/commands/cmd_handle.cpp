@@ -346,6 +346,7 @@ int cmd_handle(const Args& args, Context& ctx) {
     }
     Attempt attempt{epoch_now(), rung.method, false, ""};
     RecoveryOutcome out = carry_out(snap, *plan, reader, roots, deadline, stop, dc->table->ids);
+    for (const auto& n : out.run.not_held) info(Priority::Warning, nullptr, "handle: " + n);
     if (out.verified()) {
       UsbDevice after = *out.after;
       ProbeResult again = run_probe(policy.probe, after, probe_options);

@@ -191,6 +191,11 @@ void print_json(std::ostream& os, const Outcome& o, bool dry_run) {
     for (const Step& s : o.plan->steps) j.value(to_string(s.action));
   }
   j.end_array();
+  j.key("keep_resumed").begin_array();
+  if (o.plan != nullptr) {
+    for (const auto& node : o.plan->keep_resumed) j.value(node);
+  }
+  j.end_array();
   j.key("collateral").begin_array();
   if (o.plan != nullptr) {
     for (const UsbDevice& d : o.plan->collateral) device_json(j, d);
@@ -208,6 +213,7 @@ void print_json(std::ostream& os, const Outcome& o, bool dry_run) {
 
 void print_plan(std::ostream& os, const Plan& plan) {
   for (const Step& s : plan.steps) os << "  " << to_string(s.action) << '\n';
+  for (const auto& node : plan.keep_resumed) os << "  (hub " << node << " kept resumed meanwhile)\n";
   if (plan.collateral.empty() && plan.port_users.empty()) {
     os << "disturbs no other device\n";
     return;
@@ -328,6 +334,7 @@ int cmd_reset(const Args& args, Context& ctx) {
       carry_out(*snap, *plan, *reader,
                 RecoveryRoots{ctx.sysfs_root, ctx.dev_root, ctx.state_dir, ctx.udev_control}, deadline, stop);
   o.run = out.run;
+  for (const auto& n : out.run.not_held) ctx.err << "usbrecover: reset: " << n << '\n';
   o.events = out.events == EventSource::Udev ? "udev" : "kernel";
   if (plan->reenumerates) o.events_note = events_note(out);
   if (!out.verified()) {

@@ -243,6 +243,9 @@ void decision_json(std::ostream& os, const DeviceContext& dc, const Policy& poli
     j.key("steps").begin_array();
     for (const auto& s : r.plan.steps) j.value(to_string(s.action));
     j.end_array();
+    j.key("keep_resumed").begin_array();
+    for (const auto& node : r.plan.keep_resumed) j.value(node);
+    j.end_array();
     j.key("collateral").begin_array();
     for (const auto& c : r.plan.collateral) j.value(describe_device(c));
     for (const auto& u : r.plan.port_users) j.value(u);
@@ -276,6 +279,8 @@ void decision_text(std::ostream& os, const DeviceContext& dc, const Policy& poli
     os << "  " << (r.usable ? "try  " : "skip ") << to_string(r.method) << ": " << terminal_safe(r.why)
        << "\n";
     for (const auto& s : r.plan.steps) os << "         " << terminal_safe(to_string(s.action)) << "\n";
+    for (const auto& node : r.plan.keep_resumed)
+      os << "         (hub " << terminal_safe(node) << " kept resumed meanwhile)\n";
   }
 }
 

@@ -20,6 +20,7 @@ namespace {
 using test::FakeEffects;
 using test::TempDir;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 const std::string kDevice = "1-1.2 0665:5161";
@@ -47,7 +48,7 @@ std::vector<Case> all_plans() {
   return out;
 }
 
-// Fallible calls a clean run makes (pauses do not count).
+// Fallible calls a clean run makes for its steps (pauses do not count), after its holds.
 std::size_t fallible_calls(const Plan& p) {
   std::size_t n = 0;
   for (const Step& s : p.steps) n += s.action.kind == Action::Kind::Pause ? 0 : 1;
@@ -56,6 +57,7 @@ std::size_t fallible_calls(const Plan& p) {
 
 std::vector<std::string> expected_log(const Plan& p) {
   std::vector<std::string> out;
+  for (const auto& node : p.keep_resumed) out.push_back("hold-resumed " + node);
   for (const Step& s : p.steps) {
     out.push_back(s.action.kind == Action::Kind::Pause
                       ? "pause " + std::to_string(s.action.duration.count()) + "ms"
@@ -82,6 +84,7 @@ TEST_P(Guarantee, CleanRunDoesExactlyThePlanAndLeavesNothing) {
 
 TEST_P(Guarantee, EveryFailingStepLeavesNothingOff) {
   const Plan& plan = GetParam().plan;
+  const std::size_t holds = plan.keep_resumed.size();
   for (std::size_t n = 1; n <= fallible_calls(plan); ++n) {
     for (int err : {EIO, EPIPE, EACCES}) {
       TempDir dir;
@@ -89,7 +92,7 @@ TEST_P(Guarantee, EveryFailingStepLeavesNothingOff) {
       FakeEffects fx;
       fx.start_all_on(plan);
       FakeEffects before = fx;
-      fx.fail_call(n, err);
+      fx.fail_call(holds + n, err);
       RunReport r = execute(plan, fx, journal, kDevice);
       ASSERT_FALSE(r.ok()) << "call " << n;
       EXPECT_EQ(r.error->errnum, err);
@@ -110,7 +113,10 @@ TEST_P(Guarantee, AStopAtEveryStepLeavesNothingOff) {
     fx.start_all_on(plan);
     FakeEffects before = fx;
     bool raised = k == 0;
-    fx.after_call = [&](const std::vector<std::string>& log) { raised = raised || log.size() >= k; };
+    const std::size_t holds = plan.keep_resumed.size();
+    fx.after_call = [&](const std::vector<std::string>& log) {
+      raised = raised || (log.size() >= holds && log.size() - holds >= k);
+    };
     StopCheck stop = [&]() -> std::optional<std::string> {
       if (raised) return "interrupted by SIGTERM";
       return std::nullopt;
@@ -138,7 +144,7 @@ TEST_P(Guarantee, WhileSomethingIsOffItsIntentIsOnDisk) {
   fx.after_call = [&](const std::vector<std::string>&) { counts.push_back(dir.files("intents").size()); };
   ASSERT_TRUE(execute(plan, fx, journal, kDevice).ok());
   // After each call: as many intents as things turned off and not yet back on.
-  std::vector<std::size_t> want;
+  std::vector<std::size_t> want(plan.keep_resumed.size(), 0);  // holding a hub turns nothing off
   std::size_t off = 0;
   for (const Step& s : plan.steps) {
     if (s.undo) ++off;
@@ -236,6 +242,39 @@ TEST(Executor, StepsWithoutUndoNeedNoJournal) {
   FakeEffects fx;
   EXPECT_TRUE(execute(*plan, fx, journal, kDevice).ok());
   EXPECT_THAT(fx.log(), ElementsAre("reset /dev/bus/usb/001/004"));
+}
+
+TEST(Executor, PortPowerHoldsItsHubsResumedBeforeTheFirstStep) {
+  for (const Case& c : all_plans()) {
+    if (c.plan.keep_resumed.empty()) continue;
+    TempDir dir;
+    IntentJournal journal(dir.path());
+    FakeEffects fx;
+    fx.start_all_on(c.plan);
+    RunReport r = execute(c.plan, fx, journal, kDevice);
+    ASSERT_TRUE(r.ok()) << c.name;
+    ASSERT_GE(fx.log().size(), c.plan.keep_resumed.size()) << c.name;
+    for (std::size_t i = 0; i < c.plan.keep_resumed.size(); ++i)
+      EXPECT_EQ(fx.log()[i], "hold-resumed " + c.plan.keep_resumed[i]) << c.name;
+    EXPECT_THAT(r.not_held, IsEmpty()) << c.name;
+  }
+}
+
+TEST(Executor, AHubThatCannotBeHeldIsReportedAndTheRunGoesOn) {
+  for (const Case& c : all_plans()) {
+    if (c.plan.keep_resumed.empty()) continue;
+    TempDir dir;
+    IntentJournal journal(dir.path());
+    FakeEffects fx;
+    fx.start_all_on(c.plan);
+    FakeEffects before = fx;
+    fx.fail_always("hold-resumed " + c.plan.keep_resumed[0], ENOENT);
+    RunReport r = execute(c.plan, fx, journal, kDevice);
+    EXPECT_TRUE(r.ok()) << c.name;
+    ASSERT_EQ(r.not_held.size(), 1u) << c.name;
+    EXPECT_THAT(r.not_held[0], HasSubstr("cannot keep hub " + c.plan.keep_resumed[0] + " resumed")) << c.name;
+    EXPECT_TRUE(fx == before) << c.name;
+  }
 }
 
 }  // namespace
