@@ -447,6 +447,9 @@ TEST(Reset, PortPowerCyclesThePortAndWaitsForTheDeviceToComeBack) {
               HasSubstr("\"write /sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/1-1-port1/disable "
                         "1\""));
   EXPECT_THAT(b.out.str(), HasSubstr("\"pause 100ms\""));
+  // The hub is held resumed through its usbfs node for the whole run, and that worked.
+  EXPECT_THAT(b.out.str(), HasSubstr("\"keep_resumed\": [\n    \"/dev/bus/usb/001/"));
+  EXPECT_THAT(b.err.str(), Not(HasSubstr("cannot keep hub")));
   EXPECT_EQ(port_disable(b), "0");
   EXPECT_FALSE(fs::exists(b.state + "/intents") && !fs::is_empty(b.state + "/intents"));
 }
