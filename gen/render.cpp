@@ -91,7 +91,8 @@ Properties entry_properties(const DeviceRule& r, bool complete) {
   return props;
 }
 
-/// A rule for an entry that matches on strings, a serial or a port: it sets every property
+/// A rule for an entry the hwdb does not carry (strings, a serial or a port, or a value hwdb cannot
+/// hold): it sets every property
 /// (clearing what the hwdb may have given the device for its ids) and skips the hwdb's check.
 std::string rule_text(const DeviceRule& r) {
   const Match& m = r.match;
@@ -175,8 +176,22 @@ std::string selector_args(const DeviceRule& r) {
 
 }  // namespace
 
-bool in_hwdb(const DeviceRule& r) {
-  return r.match.constraints() == 0;
+std::vector<bool> in_hwdb(const Table& table) {
+  auto carried = [](const DeviceRule& r) {
+    if (r.match.constraints() != 0) return false;
+    return std::ranges::none_of(entry_properties(r, true), [](const auto& property) {
+      const std::string& v = property.second;
+      return v.find('#') != std::string::npos || (!v.empty() && (v.back() == ' ' || v.back() == '\t'));
+    });
+  };
+  std::set<std::uint16_t> ruled_vendors;  // vendors whose wildcard keeps a rule
+  for (const auto& r : table.rules)
+    if (!r.match.id.product && r.match.constraints() == 0 && !carried(r))
+      ruled_vendors.insert(r.match.id.vendor);
+  std::vector<bool> out;
+  out.reserve(table.rules.size());
+  for (const auto& r : table.rules) out.push_back(carried(r) && ruled_vendors.count(r.match.id.vendor) == 0);
+  return out;
 }
 
 std::string render_rules(const Table& table, const RenderOptions& o) {
@@ -194,12 +209,13 @@ std::string render_rules(const Table& table, const RenderOptions& o) {
        "SUBSYSTEM!=\"usb\", GOTO=\"usbrecover_end\"\n"
        "ENV{DEVTYPE}!=\"usb_device\", GOTO=\"usbrecover_end\"\n\n";
   s += port_rules_text(table);
-  // An entry with strings, a serial or a port goes first, so it wins over an entry with its ids
-  // alone, as it always did: more specific matches first.
+  // The entries the hwdb does not carry go first, in emission order (more specific matches first),
+  // so an entry with strings, a serial or a port wins over one with its ids alone, as it always did.
   bool any_rule = false;
-  for (const auto& r : table.rules) {
-    if (in_hwdb(r)) continue;
-    s += rule_text(r);
+  const std::vector<bool> hwdb = in_hwdb(table);
+  for (std::size_t i = 0; i < table.rules.size(); ++i) {
+    if (hwdb[i]) continue;
+    s += rule_text(table.rules[i]);
     any_rule = true;
   }
   s += "# Any other table device has its properties from the hwdb.\n"
@@ -236,7 +252,8 @@ std::string render_hwdb(const Table& table) {
        "# match on strings, a serial or a port are rules in " +
        kRulesName +
        " instead, and win over\n"
-       "# these. After a change, run 'systemd-hwdb update' (udev's package trigger does so for\n"
+       "# these; so are entries with a '#' or trailing blanks in a value, which hwdb would cut.\n"
+       "# After a change, run 'systemd-hwdb update' (udev's package trigger does so for\n"
        "# /lib/udev/hwdb.d) and 'udevadm trigger'. See usbrecover-gen(8).\n"
        "#\n"
        "# Match string format:\n"
@@ -264,8 +281,9 @@ std::string render_hwdb(const Table& table) {
        "#   USBRECOVER_MODE=<octal>              mode of the node (empty: udev's)\n"
        "#   USBRECOVER_KEEP_AWAKE=0|1            1: power/control = \"on\"\n";
   std::vector<const DeviceRule*> entries;
-  for (const auto& r : table.rules)
-    if (in_hwdb(r)) entries.push_back(&r);
+  const std::vector<bool> hwdb = in_hwdb(table);
+  for (std::size_t i = 0; i < table.rules.size(); ++i)
+    if (hwdb[i]) entries.push_back(&table.rules[i]);
   // By vendor, the vendor's wildcard first, then its products (the later key wins in hwdb).
   std::sort(entries.begin(), entries.end(), [](const DeviceRule* a, const DeviceRule* b) {
     return std::make_tuple(a->match.id.vendor, a->match.id.product.has_value(),

@@ -38,8 +38,11 @@ struct OutputFile {
 /// The udev rules file: a rule per entry that matches on strings, a serial or a port, and the
 /// same few lines for every entry the hwdb carries, however many there are.
 std::string render_rules(const Table& table, const RenderOptions& options);
-/// True for an entry that matches on its ids alone: the hwdb carries it, not a rule.
-bool in_hwdb(const DeviceRule& rule);
+/// Which of table.rules the hwdb carries (the others keep a rule): an entry that matches on its
+/// ids alone, unless a value of it holds what hwdb cannot (a '#', read as a comment anywhere on a
+/// line, or trailing blanks, dropped) or its vendor's wildcard keeps a rule, which the product's
+/// entry must then follow to win over it.
+std::vector<bool> in_hwdb(const Table& table);
 /// The hwdb file: every entry that matches on its ids alone, as udev properties keyed by
 /// "usb:vVVVVpPPPP*", a vendor's wildcard before its products.
 std::string render_hwdb(const Table& table);

@@ -99,6 +99,29 @@ TEST(Render, AVendorWildcardComesBeforeItsProductsWhichListEveryProperty) {
   EXPECT_THAT(hwdb.substr(lone, vendor - lone), Not(HasSubstr("USBRECOVER_MODE")));
 }
 
+// hwdb reads '#' anywhere on a line as a comment and drops trailing blanks: such a value would
+// arrive cut, so its entry keeps a rule, and a vendor's wildcard that keeps a rule takes that
+// vendor's products along (a rule for the wildcard would otherwise win over them).
+TEST(Render, AValueTheHwdbWouldCutKeepsItsEntryARule) {
+  const Table t =
+      table_of({"schema = 1\n"
+                "[[device]]\nname = \"Rack UPS #2\"\nids = [\"0665:5161\"]\n"
+                "[[device]]\nname = \"Bridges \"\nids = [\"06da:*\"]\n"
+                "[[device]]\nname = \"Ippon\"\nids = [\"06da:0003\"]\n"
+                "[[device]]\nname = \"plain\"\nids = [\"0001:0000\"]\n"});
+  const std::string rules = render_rules(t, kOptions);
+  const std::string hwdb = render_hwdb(t);
+  EXPECT_THAT(rules, HasSubstr("ENV{USBRECOVER_NAME}=\"Rack UPS #2\""));
+  EXPECT_THAT(rules, HasSubstr("ENV{USBRECOVER_NAME}=\"Bridges \""));
+  EXPECT_THAT(rules, HasSubstr("ENV{USBRECOVER_NAME}=\"Ippon\""));
+  EXPECT_LT(rules.find("\"Ippon\""), rules.find("\"Bridges \""));  // the product before its wildcard
+  EXPECT_THAT(hwdb, Not(HasSubstr("usb:v0665p5161*")));
+  EXPECT_THAT(hwdb, Not(HasSubstr("usb:v06DA")));
+  EXPECT_THAT(hwdb, HasSubstr("usb:v0001p0000*\n USBRECOVER_SCHEMA=1\n USBRECOVER_NAME=plain\n"));
+  EXPECT_EQ(in_hwdb(t),
+            (std::vector<bool>{true, false, false, false}));  // emission order: 0001, 0665, 06da:0003, 06da:*
+}
+
 TEST(Render, TheSameIdInALaterFileReplacesTheEarlierInTheHwdb) {
   const Table t =
       table_of({"schema = 1\n[[device]]\nname = \"shipped\"\nids = [\"0665:5161\"]\n",
