@@ -239,6 +239,9 @@ TEST(Run, LeavesAMaskAloneAndRefusesToFollowOtherLinks) {
   fs::remove(out / "units/usbrecover@.service");
   fs::create_symlink(d.path() / "elsewhere", out / "units/usbrecover@.service");
   const std::string rules_before = slurp(out / "rules/70-usbrecover.rules");
+  const std::string hwdb_before = slurp(out / "hwdb/70-usbrecover.hwdb");
+  ASSERT_THAT(hwdb_before, ::testing::HasSubstr("usb:v0665p5161*"));
+  // The new id changes the hwdb, written before the units: it must be put back too.
   spit(d.path() / "a.toml", "schema = 1\n[[device]]\nname = \"UPS\"\nids = [\"0665:5162\"]\n");
   o = gen({"--table", (d.path() / "a.toml").string(), "--output-dir", out.string()});
   EXPECT_EQ(o.code, 73);
@@ -247,6 +250,7 @@ TEST(Run, LeavesAMaskAloneAndRefusesToFollowOtherLinks) {
                        "'; refusing to follow or replace it (nothing was changed)\n");
   EXPECT_EQ(slurp(d.path() / "elsewhere"), "precious\n");
   EXPECT_EQ(slurp(out / "rules/70-usbrecover.rules"), rules_before);
+  EXPECT_EQ(slurp(out / "hwdb/70-usbrecover.hwdb"), hwdb_before);
 }
 
 TEST(Run, TableDirIsReadInVersionOrderAndOverrides) {
