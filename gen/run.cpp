@@ -308,7 +308,7 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
 
   std::vector<FileChange> changes;
   std::vector<std::string> written;
-  // --apply triggers the devices the old rules covered too (an entry taken out loses its
+  // --apply triggers the devices the old hwdb and rules covered too (an entry taken out loses its
   // properties), so read them before they are replaced.
   std::string old_udev, new_udev;
   for (auto& f : render(table, RenderOptions{o.helper, defaults.state_dir})) {

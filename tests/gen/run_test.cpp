@@ -269,6 +269,31 @@ TEST(Run, TableDirIsReadInVersionOrderAndOverrides) {
                                            (d.path() / "dir/10-a.toml").string() + "; do not edit\n"));
 }
 
+TEST(Run, TheHwdbGoesIntoTheHwdbDNextToRulesDOrWhereHwdbDirSays) {
+  TempDir d;
+  spit(d.path() / "t.toml", kTable);
+  const std::string table = (d.path() / "t.toml").string();
+  const fs::path udev = d.path() / "udev";
+  Outcome o = gen({"--table", table, "--rules-dir", (udev / "rules.d/").string(), "--unit-dir",
+                   (d.path() / "units").string(), "--quiet"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(fs::exists(udev / "hwdb.d/70-usbrecover.hwdb"));
+  EXPECT_TRUE(fs::exists(udev / "rules.d/70-usbrecover.rules"));
+
+  const std::string odd = (d.path() / "rules").string();
+  o = gen({"--table", table, "--rules-dir", odd, "--unit-dir", (d.path() / "units").string()});
+  EXPECT_EQ(o.code, 64);
+  EXPECT_EQ(
+      o.err,
+      "usbrecover-gen: '--rules-dir' '" + odd +
+          "' does not end in rules.d; give --hwdb-dir for the hwdb file\n(see usbrecover-gen --help)\n");
+  EXPECT_FALSE(fs::exists(odd)) << "a usage error writes nothing";
+  o = gen({"--table", table, "--rules-dir", odd, "--hwdb-dir", (d.path() / "hw").string(), "--unit-dir",
+           (d.path() / "units").string(), "--quiet"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(fs::exists(d.path() / "hw/70-usbrecover.hwdb"));
+}
+
 TEST(Run, UsageErrorsNameTheArgument) {
   Outcome o = gen({"--tabel", "x"});
   EXPECT_EQ(o.code, 64);
