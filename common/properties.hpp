@@ -24,6 +24,11 @@ inline constexpr const char* kServices = "USBRECOVER_SERVICES";  ///< space-sepa
 /// Optional (older rules lack them; the table's defaults apply): milliseconds.
 inline constexpr const char* kStaleAfterMs = "USBRECOVER_STALE_AFTER_MS";
 inline constexpr const char* kOffTimeMs = "USBRECOVER_OFF_TIME_MS";
+/// What only the rules read, for an entry the hwdb carries (70-usbrecover.hwdb): the node's group
+/// and mode (empty: udev's), and "1" to keep the device awake (power/control = "on").
+inline constexpr const char* kGroup = "USBRECOVER_GROUP";
+inline constexpr const char* kMode = "USBRECOVER_MODE";
+inline constexpr const char* kKeepAwake = "USBRECOVER_KEEP_AWAKE";
 /// For a port entry, on its hub: the ids a device that enumerates there must have, space-separated
 /// ("0665:5161 06da:*"), empty for any.
 inline constexpr const char* kIds = "USBRECOVER_IDS";

@@ -79,6 +79,25 @@ std::optional<std::string> id_of_line(std::string_view line) {
   return std::nullopt;
 }
 
+/// The id of a hwdb key line, "usb:v0665p5161*" -> "0665:5161", "usb:v06DAp*" -> "06da:*".
+std::optional<std::string> id_of_hwdb_key(std::string_view line) {
+  if (!line.starts_with("usb:v") || line.size() < 11 || line[9] != 'p' || !line.ends_with('*'))
+    return std::nullopt;
+  std::string id;
+  auto lower = [](std::string_view hex) {
+    std::string out(hex);
+    for (auto& c : out)
+      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+  };
+  const std::string vendor = lower(line.substr(5, 4));
+  if (!hex4(vendor)) return std::nullopt;
+  if (line.size() == 11) return vendor + ":*";
+  const std::string product = lower(line.substr(10, 4));
+  if (line.size() != 15 || !hex4(product)) return std::nullopt;
+  return vendor + ":" + product;
+}
+
 /// The hub a port entry's line names: `KERNEL=="1-1", ENV{USBRECOVER_PORT...` at its start.
 std::optional<std::string> hub_of_line(std::string_view line) {
   static constexpr std::string_view kernel = "KERNEL==\"", port = "\", ENV{USBRECOVER_PORT";
@@ -102,6 +121,7 @@ RuleTargets rule_targets(const std::string& rules_text) {
     start = end + 1;
     if (line.starts_with("#")) continue;
     if (auto id = id_of_line(line)) ids.insert(*id);
+    if (auto id = id_of_hwdb_key(line)) ids.insert(*id);
     if (auto hub = hub_of_line(line)) hubs.insert(*hub);
   }
   return {{ids.begin(), ids.end()}, {hubs.begin(), hubs.end()}};
@@ -138,7 +158,9 @@ std::vector<std::pair<std::string, std::string>> present_devices(const std::stri
 
 bool reload_and_trigger(const ApplyTools& tools, const std::vector<std::string>& devices, std::ostream& out,
                         std::ostream& err) {
-  std::vector<std::vector<std::string>> commands = {{tools.udevadm, "control", "--reload"},
+  // The hwdb first: udevd reads hwdb.bin again on the reload.
+  std::vector<std::vector<std::string>> commands = {{tools.systemd_hwdb, "--usr", "update"},
+                                                    {tools.udevadm, "control", "--reload"},
                                                     {tools.systemctl, "daemon-reload"}};
   if (!devices.empty()) {
     std::vector<std::string> trigger = {tools.udevadm, "trigger", "--action=change", "--settle"};

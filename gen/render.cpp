@@ -2,10 +2,13 @@
 #include "render.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string_view>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "properties.hpp"
 #include "unit_templates.hpp"
@@ -61,6 +64,36 @@ std::string env(const char* key, std::string_view value) {
   return std::string("ENV{") + key + "}=\"" + udev_value(value) + "\"";
 }
 
+using Properties = std::vector<std::pair<const char*, std::string>>;
+
+/// An entry's USBRECOVER_* properties, in the order they are written. `complete` lists the
+/// optional ones (group, mode, services) too, empty when the entry has none, so that they replace
+/// what another source gave the device (the hwdb, a vendor's wildcard entry).
+Properties entry_properties(const DeviceRule& r, bool complete) {
+  const Policy& p = r.policy;
+  Properties props = {{prop::kSchema, prop::kSchemaValue},
+                      {prop::kName, r.name},
+                      {prop::kSource, r.source()},
+                      {prop::kMethods, join_methods(p.methods)},
+                      {prop::kMaxResets, std::to_string(p.max_resets)},
+                      {prop::kWindowMs, std::to_string(p.window.count())},
+                      {prop::kCooldownMs, std::to_string(p.cooldown.count())},
+                      {prop::kProbe, std::string(to_string(p.probe))},
+                      {prop::kAllowCollateral, p.allow_collateral ? "1" : "0"},
+                      {prop::kStaleAfterMs, std::to_string(p.stale_after.count())},
+                      {prop::kOffTimeMs, std::to_string(p.off_time.count())}};
+  std::string services;
+  for (const auto& svc : r.services) services += (services.empty() ? "" : " ") + svc;
+  if (complete || !services.empty()) props.emplace_back(prop::kServices, services);
+  if (complete || p.group) props.emplace_back(prop::kGroup, p.group.value_or(""));
+  if (complete || p.mode) props.emplace_back(prop::kMode, p.mode ? format_mode(*p.mode) : "");
+  props.emplace_back(prop::kKeepAwake, p.keep_awake ? "1" : "0");
+  return props;
+}
+
+/// A rule for an entry the hwdb does not carry (strings, a serial or a port, or a value hwdb cannot
+/// hold): it sets every property
+/// (clearing what the hwdb may have given the device for its ids) and skips the hwdb's check.
 std::string rule_text(const DeviceRule& r) {
   const Match& m = r.match;
   std::string s = "# " + r.name + " (" + r.source() + ")\n";
@@ -70,25 +103,22 @@ std::string rule_text(const DeviceRule& r) {
   if (!m.product.empty()) s += ", ATTR{product}==\"" + m.product + "\"";
   if (!m.serial.empty()) s += ", ATTR{serial}==\"" + m.serial + "\"";
   if (!m.port.empty()) s += ", KERNEL==\"" + m.port + "\"";
-  s += ", \\\n  ";
-  const Policy& p = r.policy;
-  if (p.group) s += "GROUP=\"" + *p.group + "\", ";
-  if (p.mode) s += "MODE=\"" + format_mode(*p.mode) + "\", ";
-  if (p.keep_awake) s += "ATTR{power/control}=\"on\", ";
-  std::string services;
-  for (const auto& svc : r.services) services += (services.empty() ? "" : " ") + svc;
-  s += env(prop::kSchema, prop::kSchemaValue) + ", " + env(prop::kName, r.name) + ", \\\n  ";
-  s += env(prop::kSource, r.source()) + ", " + env(prop::kMethods, join_methods(p.methods)) + ", \\\n  ";
-  s += env(prop::kMaxResets, std::to_string(p.max_resets)) + ", " +
-       env(prop::kWindowMs, std::to_string(p.window.count())) + ", " +
-       env(prop::kCooldownMs, std::to_string(p.cooldown.count())) + ", \\\n  ";
-  s += env(prop::kProbe, to_string(p.probe)) + ", " +
-       env(prop::kAllowCollateral, p.allow_collateral ? "1" : "0") + ", \\\n  ";
-  s += env(prop::kStaleAfterMs, std::to_string(p.stale_after.count())) + ", " +
-       env(prop::kOffTimeMs, std::to_string(p.off_time.count()));
-  if (!services.empty()) s += ", " + env(prop::kServices, services);
+  const Properties props = entry_properties(r, true);
+  for (std::size_t i = 0; i < props.size(); ++i)
+    s += (i % 3 == 0 ? ", \\\n  " : ", ") + env(props[i].first, props[i].second);
   s += ", \\\n  GOTO=\"usbrecover_matched\"\n\n";
   return s;
+}
+
+/// hwdb's key for an id: upper-case hex, as udev's hwdb builtin composes "usb:vVVVVpPPPP:product"
+/// for a USB device.
+std::string hwdb_key(const UsbId& id) {
+  auto upper = [](std::string h) {
+    for (auto& c : h)
+      if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 'a' + 'A');
+    return h;
+  };
+  return "usb:v" + upper(hex4(id.vendor)) + "p" + (id.product ? upper(hex4(*id.product)) : "") + "*";
 }
 
 /// "1-1.2" -> the hub "1-1" and its port 2; "1-2" -> the root hub "usb1" and its port 2.
@@ -146,20 +176,61 @@ std::string selector_args(const DeviceRule& r) {
 
 }  // namespace
 
+std::vector<bool> in_hwdb(const Table& table) {
+  auto carried = [](const DeviceRule& r) {
+    if (r.match.constraints() != 0) return false;
+    return std::ranges::none_of(entry_properties(r, true), [](const auto& property) {
+      const std::string& v = property.second;
+      return v.find('#') != std::string::npos || (!v.empty() && (v.back() == ' ' || v.back() == '\t'));
+    });
+  };
+  std::set<std::uint16_t> ruled_vendors;  // vendors whose wildcard keeps a rule
+  for (const auto& r : table.rules)
+    if (!r.match.id.product && r.match.constraints() == 0 && !carried(r))
+      ruled_vendors.insert(r.match.id.vendor);
+  std::vector<bool> out;
+  out.reserve(table.rules.size());
+  for (const auto& r : table.rules) out.push_back(carried(r) && ruled_vendors.count(r.match.id.vendor) == 0);
+  return out;
+}
+
 std::string render_rules(const Table& table, const RenderOptions& o) {
   std::string s = header(table);
   s += "#\n"
        "# Permissions, power and recovery policy for the USB devices in the usbrecover table.\n"
        "# The USBRECOVER_* properties carry each entry's policy to the helper, which never reads\n"
-       "# the table itself. See usbrecover-gen(8).\n\n";
+       "# the table itself. An entry that matches on its ids alone gets them from " +
+       std::string(kHwdbName) +
+       ",\n"
+       "# imported for every USB device by 50-udev-default.rules, so these rules stay as short\n"
+       "# for ten thousand ids as for one. See usbrecover-gen(8).\n\n";
   // Leave within the first lines for everything but USB devices being added or changed.
   s += "ACTION==\"remove\", GOTO=\"usbrecover_end\"\n"
        "SUBSYSTEM!=\"usb\", GOTO=\"usbrecover_end\"\n"
        "ENV{DEVTYPE}!=\"usb_device\", GOTO=\"usbrecover_end\"\n\n";
   s += port_rules_text(table);
-  for (const auto& r : table.rules) s += rule_text(r);
-  s += "GOTO=\"usbrecover_end\"\n\n"
-       "LABEL=\"usbrecover_matched\"\n"
+  // The entries the hwdb does not carry go first, in emission order (more specific matches first),
+  // so an entry with strings, a serial or a port wins over one with its ids alone, as it always did.
+  bool any_rule = false;
+  const std::vector<bool> hwdb = in_hwdb(table);
+  for (std::size_t i = 0; i < table.rules.size(); ++i) {
+    if (hwdb[i]) continue;
+    s += rule_text(table.rules[i]);
+    any_rule = true;
+  }
+  s += "# Any other table device has its properties from the hwdb.\n"
+       "ENV{" +
+       std::string(prop::kSchema) + "}!=\"?*\", GOTO=\"usbrecover_end\"\n\n";
+  // udevadm verify calls a label no rule jumps to a style issue.
+  if (any_rule) s += "LABEL=\"usbrecover_matched\"\n";
+  s += "ENV{" + std::string(prop::kGroup) + "}==\"?*\", GROUP=\"$env{" + prop::kGroup +
+       "}\"\n"
+       "ENV{" +
+       prop::kMode + "}==\"?*\", MODE=\"$env{" + prop::kMode +
+       "}\"\n"
+       "ENV{" +
+       prop::kKeepAwake +
+       "}==\"1\", ATTR{power/control}=\"on\"\n"
        "# A table device appeared: hand it to usbrecover@.service and return at once. The helper\n"
        "# probes it there and recovers it only if it does not answer; nothing long runs in udev.\n"
        "# (A copy of these rules in /etc outliving the helper runs nothing.)\n"
@@ -167,6 +238,68 @@ std::string render_rules(const Table& table, const RenderOptions& o) {
        o.helper_path + "\", RUN+=\"" + o.helper_path +
        " dispatch --syspath $sys$devpath\"\n\n"
        "LABEL=\"usbrecover_end\"\n";
+  return s;
+}
+
+std::string render_hwdb(const Table& table) {
+  std::string s = header(table);
+  s += "#\n"
+       "# The policy of each usbrecover table entry that matches on its ids alone, as udev\n"
+       "# properties of the USB device: 50-udev-default.rules imports them for every USB device\n"
+       "# (IMPORT{builtin}=\"hwdb --subsystem=usb\") and " +
+       std::string(kRulesName) +
+       " acts on them. Entries that\n"
+       "# match on strings, a serial or a port are rules in " +
+       kRulesName +
+       " instead, and win over\n"
+       "# these; so are entries with a '#' or trailing blanks in a value, which hwdb would cut.\n"
+       "# After a change, run 'systemd-hwdb update' (udev's package trigger does so for\n"
+       "# /lib/udev/hwdb.d) and 'udevadm trigger'. See usbrecover-gen(8).\n"
+       "#\n"
+       "# Match string format:\n"
+       "# usb:v<VVVV>p<PPPP>*\n"
+       "#   one product; <VVVV> and <PPPP> are upper-case hex.\n"
+       "# usb:v<VVVV>p*\n"
+       "#   any product of the vendor. It comes before the vendor's products: of two keys that\n"
+       "#   match, hwdb gives the later one's values, and a product's entry lists every property\n"
+       "#   (empty ones too), so it replaces the vendor's entry whole.\n"
+       "#\n"
+       "# Allowed properties are:\n"
+       "#   USBRECOVER_SCHEMA=1                  version of this set of properties\n"
+       "#   USBRECOVER_NAME=<text>               the entry's name\n"
+       "#   USBRECOVER_SOURCE=<file>:<line>      where the entry is\n"
+       "#   USBRECOVER_METHODS=<method>[,...]    the escalation ladder, in order\n"
+       "#   USBRECOVER_MAX_RESETS=<n>            recoveries allowed per window\n"
+       "#   USBRECOVER_WINDOW_MS=<ms>\n"
+       "#   USBRECOVER_COOLDOWN_MS=<ms>\n"
+       "#   USBRECOVER_PROBE=none|open|descriptor|control|megatec-q1\n"
+       "#   USBRECOVER_ALLOW_COLLATERAL=0|1\n"
+       "#   USBRECOVER_STALE_AFTER_MS=<ms>\n"
+       "#   USBRECOVER_OFF_TIME_MS=<ms>\n"
+       "#   USBRECOVER_SERVICES=<unit>[ ...]     units whose drop-in checks the device\n"
+       "#   USBRECOVER_GROUP=<group>             group of the /dev/bus/usb node (empty: udev's)\n"
+       "#   USBRECOVER_MODE=<octal>              mode of the node (empty: udev's)\n"
+       "#   USBRECOVER_KEEP_AWAKE=0|1            1: power/control = \"on\"\n";
+  std::vector<const DeviceRule*> entries;
+  const std::vector<bool> hwdb = in_hwdb(table);
+  for (std::size_t i = 0; i < table.rules.size(); ++i)
+    if (hwdb[i]) entries.push_back(&table.rules[i]);
+  // By vendor, the vendor's wildcard first, then its products (the later key wins in hwdb).
+  std::sort(entries.begin(), entries.end(), [](const DeviceRule* a, const DeviceRule* b) {
+    return std::make_tuple(a->match.id.vendor, a->match.id.product.has_value(),
+                           a->match.id.product.value_or(0)) <
+           std::make_tuple(b->match.id.vendor, b->match.id.product.has_value(),
+                           b->match.id.product.value_or(0));
+  });
+  std::set<std::uint16_t> wildcard_vendors;
+  for (const auto* r : entries)
+    if (!r->match.id.product) wildcard_vendors.insert(r->match.id.vendor);
+  for (const auto* r : entries) {
+    const bool shadows = r->match.id.product && wildcard_vendors.count(r->match.id.vendor) > 0;
+    s += "\n# " + r->name + " (" + r->source() + ")\n" + hwdb_key(r->match.id) + "\n";
+    for (const auto& [key, value] : entry_properties(*r, shadows))
+      s += std::string(" ") + key + "=" + value + "\n";
+  }
   return s;
 }
 
@@ -221,6 +354,7 @@ std::string render_dropin(const Table& table, const std::string& service, const 
 
 std::vector<OutputFile> render(const Table& table, const RenderOptions& o) {
   std::vector<OutputFile> out;
+  out.push_back({OutputFile::Dir::Hwdb, kHwdbName, render_hwdb(table)});
   out.push_back({OutputFile::Dir::Rules, kRulesName, render_rules(table, o)});
   out.push_back(
       {OutputFile::Dir::Units, "usbrecover@.service", instantiate(embedded::kServiceTemplate, table, o)});

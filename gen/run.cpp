@@ -25,32 +25,38 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: usbrecover-gen [--table FILE]... [--table-dir DIR]\n"
-    "                      (--output-dir DIR | --rules-dir DIR --unit-dir DIR | --check | --apply)\n"
+    "                      (--output-dir DIR | --rules-dir DIR --unit-dir DIR [--hwdb-dir DIR] |\n"
+    "                       --check | --apply)\n"
     "                      [--helper PATH] [--quiet]\n"
     "\n"
-    "Compiles usbrecover device tables into udev rules, systemd units and drop-ins.\n"
+    "Compiles usbrecover device tables into a udev hwdb file, udev rules, systemd units and\n"
+    "drop-ins.\n"
     "\n"
     "  --table FILE       read this table (repeatable); without --table and --table-dir the\n"
     "                     shipped table and the local directory are read\n"
     "  --table-dir DIR    read every *.toml in DIR, in version order, after the --table files\n"
-    "  --output-dir DIR   write rules/ and units/ below DIR, laid out as they are installed\n"
+    "  --output-dir DIR   write hwdb/, rules/ and units/ below DIR, laid out as they are installed\n"
     "  --rules-dir DIR    write the udev rules file into DIR (e.g. /etc/udev/rules.d)\n"
+    "  --hwdb-dir DIR     write the udev hwdb file into DIR; by default the hwdb.d next to a\n"
+    "                     --rules-dir ending in rules.d (/etc/udev/rules.d: /etc/udev/hwdb.d)\n"
     "  --unit-dir DIR     write units and drop-ins into DIR (e.g. /etc/systemd/system)\n"
     "  --check            validate the tables and write nothing\n"
-    "  --apply            validate, write into /etc/udev/rules.d and /etc/systemd/system (or\n"
-    "                     --rules-dir and --unit-dir), reload udev and systemd, and trigger a\n"
-    "                     change event on each device the tables cover, before and after\n"
+    "  --apply            validate, write into /etc/udev/hwdb.d, /etc/udev/rules.d and\n"
+    "                     /etc/systemd/system (or --rules-dir and --unit-dir), update the hwdb,\n"
+    "                     reload udev and systemd, and trigger a change event on each device\n"
+    "                     the tables cover, before and after\n"
     "  --helper PATH      the usbrecover binary the rules and units run\n"
     "  --quiet            print nothing on success\n"
     "\n"
     "Exit status: 0 done, 64 usage, 65 a table has errors, 66 a table cannot be read,\n"
-    "69 --apply wrote the files but udevadm or systemctl failed, 73 the output cannot be\n"
-    "written. Nothing is written unless every table is valid, and then every file is written\n"
-    "or none.\n";
+    "69 --apply wrote the files but systemd-hwdb, udevadm or systemctl failed, 73 the output\n"
+    "cannot be written. Nothing is written unless every table is valid, and then every file is\n"
+    "written or none.\n";
 
 struct Options {
   std::vector<std::string> tables;
   std::optional<std::string> table_dir;
+  std::string hwdb_dir;
   std::string rules_dir;
   std::string unit_dir;
   std::string helper;
@@ -181,10 +187,13 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
     } else if (a == "--output-dir") {
       if (!value(v)) return usage_error("'--output-dir' needs a directory");
       output_dir = true;
+      o.hwdb_dir = v + "/hwdb";
       o.rules_dir = v + "/rules";
       o.unit_dir = v + "/units";
     } else if (a == "--rules-dir") {
       if (!value(o.rules_dir)) return usage_error("'--rules-dir' needs a directory");
+    } else if (a == "--hwdb-dir") {
+      if (!value(o.hwdb_dir)) return usage_error("'--hwdb-dir' needs a directory");
     } else if (a == "--unit-dir") {
       if (!value(o.unit_dir)) return usage_error("'--unit-dir' needs a directory");
     } else if (a == "--helper") {
@@ -220,6 +229,15 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
   if (!o.check && (o.rules_dir.empty() || o.unit_dir.empty()))
     return usage_error(
         "nothing to do: give --output-dir DIR, both --rules-dir and --unit-dir, --check or --apply");
+  if (!o.check && o.hwdb_dir.empty()) {
+    // udev's layout: rules.d and hwdb.d side by side (/etc/udev, /lib/udev).
+    std::string_view rules(o.rules_dir);
+    while (rules.size() > 1 && rules.ends_with('/')) rules.remove_suffix(1);
+    if (rules != "rules.d" && !rules.ends_with("/rules.d"))
+      return usage_error("'--rules-dir' " + quoted(o.rules_dir) +
+                         " does not end in rules.d; give --hwdb-dir for the hwdb file");
+    o.hwdb_dir = std::string(rules.substr(0, rules.size() - 7)) + "hwdb.d";
+  }
 
   // Which files, in which order.
   std::vector<std::string> files = o.tables;
@@ -290,18 +308,20 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
 
   std::vector<FileChange> changes;
   std::vector<std::string> written;
-  // --apply triggers the devices the old rules covered too (an entry taken out loses its
+  // --apply triggers the devices the old hwdb and rules covered too (an entry taken out loses its
   // properties), so read them before they are replaced.
-  RuleTargets targets;
-  std::string new_rules;
+  std::string old_udev, new_udev;
   for (auto& f : render(table, RenderOptions{o.helper, defaults.state_dir})) {
-    std::string path = (f.dir == OutputFile::Dir::Rules ? o.rules_dir : o.unit_dir) + "/" + f.name;
-    if (o.apply && f.dir == OutputFile::Dir::Rules) {
+    const std::string& dir = f.dir == OutputFile::Dir::Hwdb    ? o.hwdb_dir
+                             : f.dir == OutputFile::Dir::Rules ? o.rules_dir
+                                                               : o.unit_dir;
+    std::string path = dir + "/" + f.name;
+    if (o.apply && f.dir != OutputFile::Dir::Units) {
       std::ifstream old(path);
       std::ostringstream text;
       text << old.rdbuf();
-      targets = rule_targets(text.str());
-      new_rules = f.content;
+      old_udev += text.str() + "\n";
+      new_udev += f.content + "\n";
     }
     written.push_back(path);
     changes.push_back({path, std::move(f.content), false});
@@ -321,11 +341,13 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
       changed = true;
       out << "  " << outcome_word(outcome) << " " << path << "\n";
     }
-    if (o.apply && !changed) out << "  no file changed in " << o.rules_dir << " or " << o.unit_dir << "\n";
+    if (o.apply && !changed)
+      out << "  no file changed in " << o.hwdb_dir << ", " << o.rules_dir << " or " << o.unit_dir << "\n";
   }
   if (!o.apply) return kExitOk;
 
-  const RuleTargets now = rule_targets(new_rules);
+  RuleTargets targets = rule_targets(old_udev);
+  const RuleTargets now = rule_targets(new_udev);
   targets.ids.insert(targets.ids.end(), now.ids.begin(), now.ids.end());
   targets.hubs.insert(targets.hubs.end(), now.hubs.begin(), now.hubs.end());
   std::vector<std::string> devices;

@@ -26,7 +26,9 @@ with tempfile.TemporaryDirectory() as tmp:
         times.append(time.perf_counter() - start)
     rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     rules = os.path.getsize(os.path.join(tmp, "out0", "rules", "70-usbrecover.rules"))
-    print(f"usbrecover-gen, {n} entries ({size} bytes of TOML -> {rules} bytes of rules), 5 runs:")
+    hwdb = os.path.getsize(os.path.join(tmp, "out0", "hwdb", "70-usbrecover.hwdb"))
+    print(f"usbrecover-gen, {n} entries ({size} bytes of TOML -> {hwdb} bytes of hwdb, {rules} bytes of rules), "
+          "5 runs:")
     print(f"  wall time: median {statistics.median(times) * 1000:.0f} ms, "
           f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
     print(f"  per entry: {statistics.median(times) / n * 1e6:.1f} us")

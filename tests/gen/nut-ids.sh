@@ -1,6 +1,7 @@
 #!/bin/bash
 # Every USB id NUT 2.8.0's udev rules list (the vendored list) is covered by the shipped table:
-# the rules generated from it match the id, with a probe and the nut-driver@ drop-in. Fails
+# the hwdb generated from it gives a device with the id its properties, with a probe and the
+# nut-driver@ drop-in (systemd-hwdb compiles and queries it as udev would). Fails
 # naming each id that is missing or uncovered. The same check must fail on a table with one id
 # taken out, so it cannot pass by accident.
 # usage: nut-ids.sh GENERATOR TABLE ID_LIST
@@ -9,25 +10,26 @@ gen=$1 table=$2 list=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# check TABLE: prints each id of the list the rules generated from TABLE do not cover properly.
+command -v systemd-hwdb >/dev/null || { echo "skipping: no systemd-hwdb (package udev)"; exit 77; }
+
+# check TABLE: prints each id of the list that a USB device with that id, looked up in the hwdb
+# generated from TABLE as udev looks it up, does not get with a probe and the nut-driver@ drop-in.
 check() {
   "$gen" --table "$1" --output-dir "$work/out" --quiet
-  # One rule per id: its match line, then its assignments up to the GOTO.
-  awk '
-    match($0, /ATTR\{idVendor\}=="[0-9a-f]+", ATTR\{idProduct\}=="[0-9a-f]+"/) {
-      split(substr($0, RSTART, RLENGTH), q, "\""); id = q[2] ":" q[4]; probe = ""; services = ""
-    }
-    id != "" && match($0, /ENV\{USBRECOVER_PROBE\}="[^"]*"/) { split(substr($0, RSTART, RLENGTH), q, "\""); probe = q[2] }
-    id != "" && match($0, /ENV\{USBRECOVER_SERVICES\}="[^"]*"/) { split(substr($0, RSTART, RLENGTH), q, "\""); services = q[2] }
-    id != "" && /GOTO="usbrecover_matched"/ { print id, probe, services; id = "" }
-  ' "$work/out/rules/70-usbrecover.rules" >"$work/covered"
+  rm -rf "$work/root"
+  mkdir -p "$work/root/etc/udev/hwdb.d"
+  cp "$work/out/hwdb/70-usbrecover.hwdb" "$work/root/etc/udev/hwdb.d/"
+  systemd-hwdb --root="$work/root" update
   grep -v '^#' "$list" | while read -r id; do
-    line=$(awk -v id="$id" '$1 == id' "$work/covered")
-    if [ -z "$line" ]; then
+    vendor=${id%%:*} product=${id#*:}
+    # udev's hwdb builtin looks up "usb:v<VVVV>p<PPPP>:<product string>" for a USB device.
+    props=$(systemd-hwdb --root="$work/root" query "usb:v${vendor^^}p${product^^}:UPS")
+    if ! grep -qx 'USBRECOVER_SCHEMA=1' <<<"$props"; then
       echo "missing: $id"
       continue
     fi
-    read -r _ probe services <<<"$line"
+    probe=$(sed -n 's/^USBRECOVER_PROBE=//p' <<<"$props")
+    services=$(sed -n 's/^USBRECOVER_SERVICES=//p' <<<"$props")
     case $probe in "" | none) echo "no probe: $id" ;; esac
     case " $services " in *" nut-driver@.service "*) ;; *) echo "no nut-driver@ drop-in: $id" ;; esac
   done

@@ -46,6 +46,7 @@ cooldown = "0s"
 TOML
 "$usbrecover_gen" --rules-dir /etc/udev/rules.d --unit-dir /etc/systemd/system --quiet ||
   fail "usbrecover-gen rejected the port table"
+systemd-hwdb --usr update  # the ids are in /etc/udev/hwdb.d/70-usbrecover.hwdb
 udevadm control --reload
 systemctl daemon-reload
 udevadm trigger --action=change --settle "$SYS/usb$bus"

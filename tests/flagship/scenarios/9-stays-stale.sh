@@ -19,6 +19,7 @@ cooldown = "0s"
 TOML
 "$usbrecover_gen" --rules-dir /etc/udev/rules.d --unit-dir /etc/systemd/system --quiet ||
   fail "usbrecover-gen rejected the table"
+systemd-hwdb --usr update  # the ids are in /etc/udev/hwdb.d/70-usbrecover.hwdb
 udevadm control --reload
 systemctl daemon-reload
 dev=$(ups_dev)

@@ -28,6 +28,7 @@ services = ["ups22.service"]
 TOML
 "$GEN" --table /tmp/22.toml --rules-dir /etc/udev/rules.d --unit-dir /tmp/22-units --helper "$USBRECOVER" ||
   fail "usbrecover-gen failed"
+systemd-hwdb update || fail "systemd-hwdb update failed"  # the ids are in /etc/udev/hwdb.d
 printf '#!/bin/sh\necho "$*" >>/tmp/systemctl.log\n' >/usr/bin/systemctl
 chmod 755 /usr/bin/systemctl
 udevadm control --reload
@@ -38,7 +39,8 @@ udevadm info --query=property --path="$devpath" | grep -qx 'USBRECOVER_SCHEMA=1'
 cleanup() {
   echo 1 >"$SYS/usb1/authorized_default"
   echo 1 >"$SYS/$dev/authorized" 2>/dev/null
-  rm -f /etc/udev/rules.d/70-usbrecover.rules /usr/bin/systemctl
+  rm -f /etc/udev/rules.d/70-usbrecover.rules /etc/udev/hwdb.d/70-usbrecover.hwdb /usr/bin/systemctl
+  systemd-hwdb update
   udevadm control --reload
 }
 trap cleanup EXIT
@@ -110,6 +112,7 @@ services = ["ups22.service"]
 TOML
 "$GEN" --table /tmp/22.toml --rules-dir /etc/udev/rules.d --unit-dir /tmp/22-units --helper "$USBRECOVER" ||
   fail "usbrecover-gen failed"
+systemd-hwdb update || fail "systemd-hwdb update failed"  # the ids are in /etc/udev/hwdb.d
 udevadm control --reload
 udevadm trigger --action=add "$devpath"
 udevadm settle --timeout=30

@@ -31,6 +31,7 @@ services = ["upsdrv.service"]
 TOML
 "$GEN" --table /tmp/30.toml --rules-dir /etc/udev/rules.d --unit-dir /tmp/30-units --helper "$USBRECOVER" ||
   fail "usbrecover-gen failed"
+systemd-hwdb update || fail "systemd-hwdb update failed"  # the ids are in /etc/udev/hwdb.d
 printf '#!/bin/sh\necho "$*" >>/tmp/systemctl.log\n' >/usr/bin/systemctl
 chmod 755 /usr/bin/systemctl
 rm -f /tmp/systemctl.log
@@ -104,6 +105,7 @@ expect_eq "authorizations of $dev after 20 concurrent starts" $((before_auth + 1
 grep -q '^attempt [0-9]* authorize recovered ' "$USBRECOVER_STATE_DIR"/history/* || fail "no authorize attempt recorded"
 all_bound "$dev" || fail "$dev: drivers not bound after the recovery"
 
-rm -f /etc/udev/rules.d/70-usbrecover.rules /usr/bin/systemctl
+rm -f /etc/udev/rules.d/70-usbrecover.rules /etc/udev/hwdb.d/70-usbrecover.hwdb /usr/bin/systemctl
+systemd-hwdb update
 restart_udevd never
 unset USBRECOVER_STATE_DIR
