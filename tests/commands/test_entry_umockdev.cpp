@@ -160,6 +160,41 @@ TEST(Explain, JsonCarriesTheSameDecision) {
   EXPECT_THAT(json, HasSubstr("\"entry\": \"INNO TECH UPS\""));
 }
 
+// Issue 14: a device that port-power cured last time starts there, and explain says why.
+TEST(Explain, SaysItStartsAtTheMethodThatCuredTheDeviceLastTime) {
+  Bed b("device,hub,port-power");
+  const EpochMs cured_at = epoch_now() - 2 * 24 * 3600 * 1000;
+  History h;
+  h.attempts = {{cured_at - 60'000, Method::Device, false, "back but the probe failed: no answer"},
+                {cured_at, Method::PortPower, true, "verified"}};
+  ASSERT_TRUE(StateStore(b.state).save(b.key(), h).ok());
+
+  ASSERT_EQ(b.run(cmd_explain, {"0665:5161"}), kExitOk) << b.err.str();
+  const std::string text = b.out.str();
+  EXPECT_THAT(text, HasSubstr("; start with port-power\n"));
+  EXPECT_THAT(text,
+              HasSubstr("  because start at port-power: it cured this device at " + format_utc(cured_at) +
+                        "; before it, device had failed (if it fails, the next recovery starts from "
+                        "the bottom again)\n"));
+  EXPECT_THAT(text, HasSubstr("  skip device: skipped: port-power cured this device the last time\n"));
+  EXPECT_THAT(text, HasSubstr("  try  port-power: disturbs no other device\n"));
+
+  ASSERT_EQ(b.run(cmd_explain, {"0665:5161", "--json"}), kExitOk) << b.err.str();
+  const std::string json = b.out.str();
+  EXPECT_THAT(json, HasSubstr("start at port-power: it cured this device at " + format_utc(cured_at)));
+  EXPECT_THAT(json,
+              HasSubstr("  \"remembered_cure\": {\n    \"method\": \"port-power\",\n    \"cured_at_ms\": [\n"
+                        "      " +
+                        std::to_string(cured_at) +
+                        "\n    ],\n    \"failed_below\": [\n      \"device\"\n    ],\n    \"starts_here\": "
+                        "true\n  },\n"));
+
+  // Without the history, the same device starts at the bottom and remembers nothing.
+  ASSERT_TRUE(StateStore(b.state).save(b.key(), History{}).ok());
+  ASSERT_EQ(b.run(cmd_explain, {"0665:5161", "--json"}), kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("\"remembered_cure\": null"));
+}
+
 TEST(Explain, RefusesAmbiguityAndNamesMissingDevices) {
   Bed b;
   EXPECT_EQ(b.run(cmd_explain, {"ffff:0001"}), kExitNotFound);
