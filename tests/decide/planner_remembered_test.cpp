@@ -77,6 +77,12 @@ TEST(Planner, StartsAtTheRungThatCuredTheDeviceLastTime) {
 TEST(Planner, FallsBackToTheBottomAfterTheRememberedRungFailsOnce) {
   History h;
   h.attempts = climb_to_port_power(kNow - 2 * kDay);
+  // The last run started at port-power, which failed, and nothing above it could be used.
+  History alone = h;
+  alone.attempts.push_back(failed(Method::PortPower, kNow - 2 * 60 * kMinute));
+  EXPECT_THAT(tried(decide_for(ups_alone_on_hub(), Policy{}, alone)),
+              ElementsAre(Method::Device, Method::Rebind, Method::Authorize));
+
   // The last run started at port-power, which did not cure the device; hub did.
   h.attempts.push_back(failed(Method::PortPower, kNow - 2 * 60 * kMinute));
   h.attempts.push_back(cured(Method::Hub, kNow - 2 * 60 * kMinute + 30'000));
@@ -200,6 +206,7 @@ TEST(RememberedCure, NamesTheNewestCuresAndTheRungsThatFailedBelow) {
   h.attempts.push_back(failed(Method::PortPower, kNow + 1));
   EXPECT_EQ(remembered_cure(h, ladder, kNow), m);
   // A failure lapses it; the cure that ends that run does not count.
+  EXPECT_FALSE(remembered_cure(h, ladder, kNow + 1).cure);
   h.attempts.push_back(cured(Method::Hub, kNow + 2));
   CureMemory after = remembered_cure(h, ladder, kNow + 3);
   EXPECT_FALSE(after.cure);
