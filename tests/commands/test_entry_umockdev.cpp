@@ -503,6 +503,37 @@ TEST(Reset, ADeviceThatNeverComesBackFailsWithThePortOnAgain) {
   EXPECT_FALSE(fs::exists(b.state + "/intents") && !fs::is_empty(b.state + "/intents"));
 }
 
+// Issue 14, end to end: the service's start goes straight to the method that cured the device
+// last time; the device gets no reset first, and the cure is recorded again.
+TEST(Handle, StartsAtTheMethodThatCuredTheDeviceLastTime) {
+  Bed b("device,port-power", "0");
+  const std::string node = b.bed->devnode(b.ups);
+  const EpochMs cured_at = epoch_now() - 2 * 24 * 3600 * 1000;
+  History h;
+  h.attempts = {{cured_at - 60'000, Method::Device, false, "back but the probe failed: no answer"},
+                {cured_at, Method::PortPower, true, "verified"}};
+  h.services = {{epoch_now() - 60'000, "nut-driver@myups.service", true, "exit-code", "exited", "1"}};
+  ASSERT_TRUE(StateStore(b.state).save(b.key(), h).ok());
+  int rc;
+  {
+    PortPowerKernel kernel(b, true);
+    rc = b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"});
+    EXPECT_TRUE(kernel.cycled());
+  }
+  ASSERT_EQ(rc, kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("start with port-power [the last run of nut-driver@myups.service failed"));
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("; start at port-power: it cured this device at " + format_utc(cured_at)));
+  EXPECT_THAT(b.err.str(), HasSubstr("recovered with port-power: verified"));
+  EXPECT_TRUE(b.bed->usbfs().calls(node).empty()) << "no device reset before it";
+  const History after = b.history();
+  ASSERT_EQ(after.attempts.size(), 3u);
+  EXPECT_EQ(after.attempts[2].method, Method::PortPower);
+  EXPECT_TRUE(after.attempts[2].recovered);
+  EXPECT_EQ(port_disable(b), "0");
+}
+
 TEST(Handle, FirstPutsBackWhatADeadRunLeftOff) {
   // A run powered the UPS's port off and was killed: its intent is on disk, unlocked. Without
   // the device there is no `add`; the next entry point to run (here the service's start) must
