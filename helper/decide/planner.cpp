@@ -87,15 +87,14 @@ std::string and_list(const std::vector<std::string>& items) {
 /// used now: the rungs below it are passed over as those above a failed method are, and every
 /// rule that made the ladder (policy, collateral, over-current, authorization) still holds for
 /// it and above, as does the budget. Returns the new start.
-std::size_t remembered_start(const PlannerInput& in, Decision& d, std::size_t start) {
-  const CureMemory memory = remembered_cure(in.history, in.policy.methods, in.now);
+std::size_t remembered_start(const PlannerInput& in, const CureMemory& memory, Decision& d,
+                             std::size_t start) {
   if (memory.lapsed && !memory.cure) {
     d.reasons.push_back(std::string(to_string(memory.lapsed->method)) +
                         " had cured this device before but failed " + ago(memory.lapsed->at, in.now) +
                         ": no longer remembered");
   }
   if (!memory.cure) return start;
-  d.remembered = memory.cure;
   const RememberedCure& cure = *memory.cure;
   const std::size_t at = static_cast<std::size_t>(
       std::find(in.policy.methods.begin(), in.policy.methods.end(), cure.method) - in.policy.methods.begin());
@@ -206,6 +205,10 @@ Decision decide(const PlannerInput& in) {
     if (a.at > since && a.at <= in.now) recent.push_back(a.at);
   d.budget_left = recent.size() >= p.max_resets ? 0 : p.max_resets - static_cast<unsigned>(recent.size());
 
+  // Said whatever the verdict, so `explain --json` shows what the history remembers.
+  const CureMemory memory = remembered_cure(in.history, p.methods, in.now);
+  d.remembered = memory.cure;
+
   // The whole ladder is always described, so `explain` shows what each method would do.
   for (Method m : p.methods) {
     Rung r;
@@ -297,7 +300,7 @@ Decision decide(const PlannerInput& in) {
   }
 
   // Where to start, then how many rungs the budget allows.
-  std::size_t start = remembered_start(in, d, ladder_start(in, d.reasons));
+  std::size_t start = remembered_start(in, memory, d, ladder_start(in, d.reasons));
   unsigned allowed = d.budget_left;
   for (std::size_t i = 0; i < d.ladder.size(); ++i) {
     Rung& r = d.ladder[i];

@@ -51,7 +51,7 @@ struct Decision {
   unsigned budget_left = 0;             ///< recoveries still allowed in the current window
   std::optional<EpochMs> next_allowed;  ///< Refuse for rate: when an attempt is allowed again
   /// The rung that cured this device the last times (remembered_cure.hpp), when the history
-  /// remembers one, and whether this recovery starts at it.
+  /// remembers one (whatever the verdict), and whether this recovery starts at it.
   std::optional<RememberedCure> remembered;
   bool starts_at_remembered = false;
 };

@@ -165,6 +165,8 @@ TEST(Planner, TheBudgetStillHoldsWhenStartingHigher) {
   d = decide_for(ups_alone_on_hub(), p, h);
   EXPECT_EQ(d.verdict, Decision::Verdict::Refuse);
   EXPECT_TRUE(tried(d).empty());
+  ASSERT_TRUE(d.remembered) << "explain --json still shows what the history remembers";
+  EXPECT_FALSE(d.starts_at_remembered);
 
   // A storm of add events, nothing curing the device any more: no more than max_resets.
   p.max_resets = 3;
