@@ -234,6 +234,22 @@ void decision_json(std::ostream& os, const DeviceContext& dc, const Policy& poli
   j.end_array();
   j.field("budget_left", d.budget_left);
   if (d.next_allowed) j.field("next_allowed_ms", static_cast<std::int64_t>(*d.next_allowed));
+  // Where the history says this device was cured the last times (null when it remembers none).
+  j.key("remembered_cure");
+  if (d.remembered) {
+    j.begin_object();
+    j.field("method", to_string(d.remembered->method));
+    j.key("cured_at_ms").begin_array();
+    for (EpochMs t : d.remembered->cured_at) j.value(static_cast<std::int64_t>(t));
+    j.end_array();
+    j.key("failed_below").begin_array();
+    for (Method m : d.remembered->failed_below) j.value(to_string(m));
+    j.end_array();
+    j.field("starts_here", d.starts_at_remembered);
+    j.end_object();
+  } else {
+    j.null();
+  }
   j.key("ladder").begin_array();
   for (const auto& r : d.ladder) {
     j.begin_object();

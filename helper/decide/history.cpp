@@ -128,6 +128,29 @@ Result<History> parse_history(std::string_view text) {
   return h;
 }
 
+std::string format_utc(EpochMs at) {
+  // Days since 1970-01-01 to a civil date (Howard Hinnant's days_from_civil, inverted), so that
+  // no C library call reads the time zone.
+  EpochMs seconds = at >= 0 ? at / 1000 : (at - 999) / 1000;
+  EpochMs days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
+  EpochMs secs = seconds - days * 86400;
+  days += 719468;
+  const EpochMs era = (days >= 0 ? days : days - 146096) / 146097;
+  const EpochMs doe = days - era * 146097;
+  const EpochMs yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const EpochMs doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const EpochMs mp = (5 * doy + 2) / 153;
+  const EpochMs day = doy - (153 * mp + 2) / 5 + 1;
+  const EpochMs month = mp < 10 ? mp + 3 : mp - 9;
+  const EpochMs year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  char buf[160];  // room for any EpochMs, so that no output is cut
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld UTC",
+                static_cast<long long>(year), static_cast<long long>(month), static_cast<long long>(day),
+                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                static_cast<long long>(secs % 60));
+  return buf;
+}
+
 std::string port_key(const std::string& port_path) {
   std::string key = "port-";
   for (char c : port_path) key += (c >= '0' && c <= '9') || c == '-' || c == '.' ? c : '_';

@@ -71,6 +71,10 @@ std::string format_history(const History& h);
 /// Inverse of format_history(); an Error naming the line for anything else.
 Result<History> parse_history(std::string_view text);
 
+/// "2026-11-29 18:02:11 UTC": a history time for a person. UTC, so that a decision does not depend
+/// on the machine's time zone (the planner reads no files).
+std::string format_utc(EpochMs at);
+
 /// "port-1-1.2": a port path as a file name (only digits, '-' and '.' kept, others '_').
 std::string port_key(const std::string& port_path);
 

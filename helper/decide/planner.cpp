@@ -75,6 +75,51 @@ bool needs_recovery(const PlannerInput& in, std::string& why) {
   return false;
 }
 
+/// "a, b and c".
+std::string and_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
+  return out;
+}
+
+/// Starts at the rung that cured the device the last times, when it is above `start` and can be
+/// used now: the rungs below it are passed over as those above a failed method are, and every
+/// rule that made the ladder (policy, collateral, over-current, authorization) still holds for
+/// it and above, as does the budget. Returns the new start.
+std::size_t remembered_start(const PlannerInput& in, const CureMemory& memory, Decision& d,
+                             std::size_t start) {
+  if (memory.lapsed && !memory.cure) {
+    d.reasons.push_back(std::string(to_string(memory.lapsed->method)) +
+                        " had cured this device before but failed " + ago(memory.lapsed->at, in.now) +
+                        ": no longer remembered");
+  }
+  if (!memory.cure) return start;
+  const RememberedCure& cure = *memory.cure;
+  const std::size_t at = static_cast<std::size_t>(
+      std::find(in.policy.methods.begin(), in.policy.methods.end(), cure.method) - in.policy.methods.begin());
+  const std::string name(to_string(cure.method));
+  std::vector<std::string> times, below;
+  for (EpochMs t : cure.cured_at) times.push_back(format_utc(t));
+  for (Method m : cure.failed_below) below.push_back(std::string(to_string(m)));
+  const std::string cured =
+      "it cured this device at " + and_list(times) + "; before it, " + and_list(below) + " had failed";
+  if (at <= start) return start;  // the ladder starts there or above it anyway
+  if (!d.ladder[at].usable) {
+    d.reasons.push_back("not starting at " + name + ", although " + cured + ": it cannot be used now (" +
+                        d.ladder[at].why + ")");
+    return start;
+  }
+  d.starts_at_remembered = true;
+  d.reasons.push_back("start at " + name + ": " + cured +
+                      " (if it fails, the next recovery starts from the bottom again)");
+  for (std::size_t i = start; i < at; ++i) {
+    if (d.ladder[i].usable) d.ladder[i].why = "skipped: " + name + " cured this device the last time";
+    d.ladder[i].usable = false;
+  }
+  return at;
+}
+
 /// Index in the policy's ladder where this recovery starts, with the reason when it is not 0.
 std::size_t ladder_start(const PlannerInput& in, std::vector<std::string>& reasons) {
   const auto& methods = in.policy.methods;
@@ -159,6 +204,10 @@ Decision decide(const PlannerInput& in) {
   for (const auto& a : in.history.attempts)
     if (a.at > since && a.at <= in.now) recent.push_back(a.at);
   d.budget_left = recent.size() >= p.max_resets ? 0 : p.max_resets - static_cast<unsigned>(recent.size());
+
+  // Said whatever the verdict, so `explain --json` shows what the history remembers.
+  const CureMemory memory = remembered_cure(in.history, p.methods, in.now);
+  d.remembered = memory.cure;
 
   // The whole ladder is always described, so `explain` shows what each method would do.
   for (Method m : p.methods) {
@@ -251,7 +300,7 @@ Decision decide(const PlannerInput& in) {
   }
 
   // Where to start, then how many rungs the budget allows.
-  std::size_t start = ladder_start(in, d.reasons);
+  std::size_t start = remembered_start(in, memory, d, ladder_start(in, d.reasons));
   unsigned allowed = d.budget_left;
   for (std::size_t i = 0; i < d.ladder.size(); ++i) {
     Rung& r = d.ladder[i];

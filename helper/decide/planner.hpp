@@ -11,6 +11,7 @@
 
 #include "act/methods.hpp"
 #include "decide/history.hpp"
+#include "decide/remembered_cure.hpp"
 #include "policy.hpp"
 #include "snapshot/probe.hpp"
 #include "snapshot/snapshot.hpp"
@@ -49,6 +50,10 @@ struct Decision {
   std::vector<Rung> ladder;             ///< every method of the policy, from the first
   unsigned budget_left = 0;             ///< recoveries still allowed in the current window
   std::optional<EpochMs> next_allowed;  ///< Refuse for rate: when an attempt is allowed again
+  /// The rung that cured this device the last times (remembered_cure.hpp), when the history
+  /// remembers one (whatever the verdict), and whether this recovery starts at it.
+  std::optional<RememberedCure> remembered;
+  bool starts_at_remembered = false;
 };
 std::string_view to_string(Decision::Verdict v);
 

@@ -12,11 +12,38 @@ namespace usbrecover {
 
 namespace {
 
-constexpr std::size_t kMaxHistoryBytes = 4 * 1024 * 1024;  // kHistoryKeep records of each kind
+constexpr std::size_t kMaxHistoryBytes = 4 * 1024 * 1024;
+
+// Free text is clipped on save so that kHistoryKeep records of each kind always fit in
+// kMaxHistoryBytes: a history that load() refused would start afresh, budget and all.
+constexpr std::size_t kMaxDetailBytes = 256;        // an attempt's detail, a service's unit
+constexpr std::size_t kMaxResultBytes = 64;         // $SERVICE_RESULT, $EXIT_CODE, $EXIT_STATUS
+constexpr std::size_t kMaxLastFailureBytes = 8192;  // compared whole to thin out the log
+constexpr std::size_t encoded(std::size_t bytes) {
+  return 3 * bytes;  // every byte percent-encoded at worst
+}
+constexpr std::size_t kNumber = 20;  // an EpochMs or a count, and its separator
+constexpr std::size_t kLongestHistory =
+    32 +
+    kHistoryKeep * (sizeof "attempt" + kNumber + sizeof "warm-reset" + sizeof "recovered" +
+                    encoded(kMaxDetailBytes) + 1) +
+    kHistoryKeep * (sizeof "service" + kNumber + sizeof "failed" + encoded(kMaxDetailBytes) + 1 +
+                    3 * (encoded(kMaxResultBytes) + 1)) +
+    kHistoryKeep * (sizeof "overcurrent" + 2 * kNumber) + sizeof "streak" + kNumber +
+    encoded(kMaxLastFailureBytes) + 1;
+static_assert(kLongestHistory <= kMaxHistoryBytes, "a history save() writes must be one load() reads");
 
 template <typename T>
 void keep_newest(std::vector<T>& v) {
   if (v.size() > kHistoryKeep) v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(kHistoryKeep));
+}
+
+/// Cuts `s` to at most `max` bytes, at the start of a UTF-8 sequence.
+void clip(std::string& s, std::size_t max) {
+  if (s.size() <= max) return;
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
 }
 
 }  // namespace
@@ -88,6 +115,14 @@ Status StateStore::save(const std::string& key, History history) const {
   keep_newest(history.attempts);
   keep_newest(history.services);
   keep_newest(history.overcurrents);
+  for (auto& a : history.attempts) clip(a.detail, kMaxDetailBytes);
+  for (auto& sv : history.services) {
+    clip(sv.unit, kMaxDetailBytes);
+    clip(sv.result, kMaxResultBytes);
+    clip(sv.exit_code, kMaxResultBytes);
+    clip(sv.exit_status, kMaxResultBytes);
+  }
+  clip(history.last_failure, kMaxLastFailureBytes);
   return write_atomically(dir + "/" + key, format_history(history), 0600);
 }
 

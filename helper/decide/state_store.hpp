@@ -43,7 +43,8 @@ class StateStore {
   Result<History> load(const std::string& key) const;
 
   /// Replaces the device's history atomically, keeping the newest kHistoryKeep records of each
-  /// kind.
+  /// kind and clipping free text (an attempt's detail to 256 bytes, …), so the file stays under
+  /// the 4 MiB load() reads.
   Status save(const std::string& key, History history) const;
 
   [[nodiscard]] const std::string& root() const { return root_; }

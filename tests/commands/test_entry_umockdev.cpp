@@ -160,6 +160,41 @@ TEST(Explain, JsonCarriesTheSameDecision) {
   EXPECT_THAT(json, HasSubstr("\"entry\": \"INNO TECH UPS\""));
 }
 
+// Issue 14: a device that port-power cured last time starts there, and explain says why.
+TEST(Explain, SaysItStartsAtTheMethodThatCuredTheDeviceLastTime) {
+  Bed b("device,hub,port-power");
+  const EpochMs cured_at = epoch_now() - 2 * 24 * 3600 * 1000;
+  History h;
+  h.attempts = {{cured_at - 60'000, Method::Device, false, "back but the probe failed: no answer"},
+                {cured_at, Method::PortPower, true, "verified"}};
+  ASSERT_TRUE(StateStore(b.state).save(b.key(), h).ok());
+
+  ASSERT_EQ(b.run(cmd_explain, {"0665:5161"}), kExitOk) << b.err.str();
+  const std::string text = b.out.str();
+  EXPECT_THAT(text, HasSubstr("; start with port-power\n"));
+  EXPECT_THAT(text,
+              HasSubstr("  because start at port-power: it cured this device at " + format_utc(cured_at) +
+                        "; before it, device had failed (if it fails, the next recovery starts from "
+                        "the bottom again)\n"));
+  EXPECT_THAT(text, HasSubstr("  skip device: skipped: port-power cured this device the last time\n"));
+  EXPECT_THAT(text, HasSubstr("  try  port-power: disturbs no other device\n"));
+
+  ASSERT_EQ(b.run(cmd_explain, {"0665:5161", "--json"}), kExitOk) << b.err.str();
+  const std::string json = b.out.str();
+  EXPECT_THAT(json, HasSubstr("start at port-power: it cured this device at " + format_utc(cured_at)));
+  EXPECT_THAT(json,
+              HasSubstr("  \"remembered_cure\": {\n    \"method\": \"port-power\",\n    \"cured_at_ms\": [\n"
+                        "      " +
+                        std::to_string(cured_at) +
+                        "\n    ],\n    \"failed_below\": [\n      \"device\"\n    ],\n    \"starts_here\": "
+                        "true\n  },\n"));
+
+  // Without the history, the same device starts at the bottom and remembers nothing.
+  ASSERT_TRUE(StateStore(b.state).save(b.key(), History{}).ok());
+  ASSERT_EQ(b.run(cmd_explain, {"0665:5161", "--json"}), kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("\"remembered_cure\": null"));
+}
+
 TEST(Explain, RefusesAmbiguityAndNamesMissingDevices) {
   Bed b;
   EXPECT_EQ(b.run(cmd_explain, {"ffff:0001"}), kExitNotFound);
@@ -469,6 +504,37 @@ TEST(Reset, ADeviceThatNeverComesBackFailsWithThePortOnAgain) {
   // Nothing left off: the port is powered and no intent remains for repair.
   EXPECT_EQ(port_disable(b), "0");
   EXPECT_FALSE(fs::exists(b.state + "/intents") && !fs::is_empty(b.state + "/intents"));
+}
+
+// Issue 14, end to end: the service's start goes straight to the method that cured the device
+// last time; the device gets no reset first, and the cure is recorded again.
+TEST(Handle, StartsAtTheMethodThatCuredTheDeviceLastTime) {
+  Bed b("device,port-power", "0");
+  const std::string node = b.bed->devnode(b.ups);
+  const EpochMs cured_at = epoch_now() - 2 * 24 * 3600 * 1000;
+  History h;
+  h.attempts = {{cured_at - 60'000, Method::Device, false, "back but the probe failed: no answer"},
+                {cured_at, Method::PortPower, true, "verified"}};
+  h.services = {{epoch_now() - 60'000, "nut-driver@myups.service", true, "exit-code", "exited", "1"}};
+  ASSERT_TRUE(StateStore(b.state).save(b.key(), h).ok());
+  int rc;
+  {
+    PortPowerKernel kernel(b, true);
+    rc = b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"});
+    EXPECT_TRUE(kernel.cycled());
+  }
+  ASSERT_EQ(rc, kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("start with port-power [the last run of nut-driver@myups.service failed"));
+  EXPECT_THAT(b.err.str(),
+              HasSubstr("; start at port-power: it cured this device at " + format_utc(cured_at)));
+  EXPECT_THAT(b.err.str(), HasSubstr("recovered with port-power: verified"));
+  EXPECT_TRUE(b.bed->usbfs().calls(node).empty()) << "no device reset before it";
+  const History after = b.history();
+  ASSERT_EQ(after.attempts.size(), 3u);
+  EXPECT_EQ(after.attempts[2].method, Method::PortPower);
+  EXPECT_TRUE(after.attempts[2].recovered);
+  EXPECT_EQ(port_disable(b), "0");
 }
 
 TEST(Handle, FirstPutsBackWhatADeadRunLeftOff) {

@@ -2,6 +2,11 @@
 #include "decide/history.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "decide/state_store.hpp"
 
 namespace usbrecover {
 namespace {
@@ -34,6 +39,52 @@ TEST(History, RejectsCorruptOrForeignFiles) {
   EXPECT_EQ(parse_history("usbrecover-history 1\nrm -rf /\n").error().message(), "line 2: unknown record");
   EXPECT_EQ(parse_history("usbrecover-history 1\nstreak 0 x\n").error().message(),
             "line 2: malformed streak");
+}
+
+// The planner remembers which method cured a device from the attempts alone, so files written
+// before it did (this one by 0.x) tell it the same.
+TEST(History, AFileFromBeforeTheCureWasRememberedSaysWhichMethodCured) {
+  auto h = parse_history(
+      "usbrecover-history 1\n"
+      "attempt 1700000000000 device failed not%20back\n"
+      "attempt 1700000030000 port-power recovered verified\n");
+  ASSERT_TRUE(h.ok()) << h.error().message();
+  ASSERT_EQ(h->attempts.size(), 2u);
+  EXPECT_EQ(h->attempts[1], (Attempt{1700000030000, Method::PortPower, true, "verified"}));
+}
+
+TEST(History, FormatsTimesInUtc) {
+  EXPECT_EQ(format_utc(0), "1970-01-01 00:00:00 UTC");
+  EXPECT_EQ(format_utc(1'800'000'000'000), "2027-01-15 08:00:00 UTC");
+  EXPECT_EQ(format_utc(951'825'599'999), "2000-02-29 11:59:59 UTC");
+  EXPECT_EQ(format_utc(4'107'542'400'000), "2100-03-01 00:00:00 UTC");
+  EXPECT_EQ(format_utc(-1), "1969-12-31 23:59:59 UTC");
+}
+
+// A history load() refused would start afresh, budget and remembered cure with it: save() keeps
+// the newest kHistoryKeep records and clips their free text, so what it writes always loads.
+TEST(StateStore, SavesAFileItCanLoadWhateverTheRecordsHold) {
+  char tmpl[] = "/tmp/usbrecover-history.XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  History h;
+  const std::string huge(100'000, '\n');
+  for (std::size_t i = 0; i < kHistoryKeep + 5; ++i) {
+    h.attempts.push_back({static_cast<EpochMs>(i), Method::PortPower, false, huge});
+    h.services.push_back({static_cast<EpochMs>(i), huge, true, huge, huge, huge});
+    h.overcurrents.push_back({static_cast<EpochMs>(i), 1'000'000'000});
+  }
+  h.failure_streak = 1'000'000'000;
+  h.last_failure = huge;
+  StateStore store(dir);
+  ASSERT_TRUE(store.save("port-1-1", h).ok());
+  EXPECT_LE(std::filesystem::file_size(dir + "/history/port-1-1"), 4u * 1024 * 1024);
+  auto back = store.load("port-1-1");
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  ASSERT_EQ(back->attempts.size(), kHistoryKeep);
+  EXPECT_EQ(back->attempts.front().at, 5) << "the newest are kept";
+  EXPECT_EQ(back->attempts.front().detail, std::string(256, '\n'));
+  EXPECT_EQ(back->services.back().result.size(), 64u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(History, PortKeysStayFileNames) {
