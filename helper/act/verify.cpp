@@ -142,6 +142,9 @@ Result<UsbDevice> Verifier::wait(const UsbDevice& before, bool reenumerates,
     auto left = std::chrono::duration_cast<Millis>(wake - Clock::now());
     if (left.count() <= 0) {
       if (wake != deadline) continue;  // the grace ended: look once more, then report
+      // The deadline passed since stop() was asked: it says so in its own words.
+      if (auto s = stop ? stop() : std::nullopt)
+        return verify_error(before.sysname, *s + " while waiting for it to come back: " + why);
       return verify_error(before.sysname, "did not come back in time: " + why);
     }
     pollfd p{fd, POLLIN, 0};
