@@ -266,7 +266,7 @@ int cmd_reset(const Args& args, Context& ctx) {
   phase.emplace("snapshot");
   // As much of the tree as the method can disturb: the device's own subtree for the methods
   // that act on it alone, every device on the controller only for `controller`.
-  auto snap = reader->snapshot(res.device().syspath, snapshot_scope(*ra.method));
+  auto snap = reader->snapshot(res.device(), snapshot_scope(*ra.method));
   const std::string label = "reset '" + res.device().sysname + "' (" + hex4(res.device().vendor) + ":" +
                             hex4(res.device().product) + ")";
   if (!snap) {

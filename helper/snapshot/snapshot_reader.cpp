@@ -607,8 +607,13 @@ Result<std::vector<UsbDevice>> SnapshotReader::all_devices(const DeviceFilter& f
 Result<Snapshot> SnapshotReader::snapshot(const std::string& syspath, SnapshotScope scope_kind) {
   auto dev = impl_->read(syspath);
   if (!dev) return dev.error();
+  return snapshot(std::move(*dev), scope_kind);
+}
+
+Result<Snapshot> SnapshotReader::snapshot(UsbDevice device, SnapshotScope scope_kind) {
+  const std::string syspath = device.syspath;
   Snapshot s;
-  s.device = std::move(*dev);
+  s.device = std::move(device);
   // A reset of a multi-port serial adapter drops every one of its ttys: who uses them matters.
   std::size_t ttys = 0;
   for (const auto& i : s.device.interfaces) ttys += i.ttys.size();

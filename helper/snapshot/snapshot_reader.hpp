@@ -63,6 +63,8 @@ class SnapshotReader {
   /// only the parent hub's (and its USB3 peer's) subtree is read, so the cost does not grow
   /// with the rest of the tree; controller_devices is then left empty and marked unread.
   Result<Snapshot> snapshot(const std::string& syspath, SnapshotScope scope = SnapshotScope::Controller);
+  /// The same around a device just read with device() (a selector's), which is not read again.
+  Result<Snapshot> snapshot(UsbDevice device, SnapshotScope scope = SnapshotScope::Controller);
 
   /// The snapshot of port `number` of the hub at `hub_syspath` on which nothing enumerated: the
   /// device only names the port (device_present false), the rest is read as for a device there.
