@@ -293,7 +293,7 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
     return kExitData;
   }
 
-  Table table = merge(files, parsed);
+  Table table = merge(files, std::move(parsed));
   if (auto port_diags = check_ports(table); !port_diags.empty()) {
     for (const auto& d : port_diags) err << d.str() << "\n";
     return kExitData;

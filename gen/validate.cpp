@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <iterator>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string_view>
 
@@ -222,8 +224,6 @@ void FileValidator::device(const Node& entry, const Policy& defaults, std::vecto
   base.entry = entry.where;
   const Field* ids = nullptr;
   bool has_name = false;
-  std::vector<std::string_view> allowed(kMatchKeys.begin(), kMatchKeys.end());
-  allowed.insert(allowed.end(), kPolicyKeys.begin(), kPolicyKeys.end());
 
   for (const auto& f : entry.fields) {
     if (apply_policy(f, base.policy)) continue;
@@ -249,6 +249,8 @@ void FileValidator::device(const Node& entry, const Policy& defaults, std::vecto
     } else if (f.key == "services") {
       base.services = services(f);
     } else {
+      std::vector<std::string_view> allowed(kMatchKeys.begin(), kMatchKeys.end());
+      allowed.insert(allowed.end(), kPolicyKeys.begin(), kPolicyKeys.end());
       unknown_key(f, "[[device]]", allowed);
     }
   }
@@ -285,10 +287,10 @@ void FileValidator::device(const Node& entry, const Policy& defaults, std::vecto
                 " matches a whole vendor; 'services' drop-ins need exact ids to find their device");
       continue;
     }
-    DeviceRule rule = base;
+    // The last id takes the entry's rule itself; most entries have one id.
+    DeviceRule& rule = out.emplace_back(&item == &ids->value.items.back() ? std::move(base) : base);
     rule.match.id = *id;
     rule.id = item.where;
-    out.push_back(std::move(rule));
   }
 }
 
@@ -333,19 +335,33 @@ std::vector<DeviceRule> FileValidator::run(const Node& root) {
   }
 
   // The same match twice in one file is fine when it says the same thing, an error otherwise.
-  std::map<Match, const DeviceRule*> first;
-  std::vector<DeviceRule> unique;
-  for (const auto& r : rules) {
-    auto [it, inserted] = first.emplace(r.match, &r);
-    if (inserted) {
-      unique.push_back(r);
+  // Sorted indices find them without a map of copied matches; the errors keep file order.
+  std::vector<std::size_t> order(rules.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&rules](std::size_t a, std::size_t b) { return emission_order(rules[a], rules[b]); });
+  std::vector<bool> keep(rules.size(), true);
+  std::vector<std::pair<std::size_t, std::size_t>> again;  // (a repeat, the first of its match)
+  for (std::size_t k = 1, first = order.empty() ? 0 : order[0]; k < order.size(); ++k) {
+    const DeviceRule& r = rules[order[k]];
+    if (emission_order(rules[first], r)) {
+      first = order[k];
       continue;
     }
-    const DeviceRule& earlier = *it->second;
-    if (earlier.policy != r.policy || earlier.services != r.services)
-      error(r.id, to_string(r.match.id) + " is listed again with a different policy (first at " +
-                      earlier.id.str() + ")");
+    keep[order[k]] = false;
+    if (rules[first].policy != r.policy || rules[first].services != r.services)
+      again.emplace_back(order[k], first);
   }
+  std::sort(again.begin(), again.end());
+  for (const auto& [repeat, first] : again) {
+    const DeviceRule& r = rules[repeat];
+    error(r.id, to_string(r.match.id) + " is listed again with a different policy (first at " +
+                    rules[first].id.str() + ")");
+  }
+  std::vector<DeviceRule> unique;
+  unique.reserve(rules.size());
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    if (keep[i]) unique.push_back(std::move(rules[i]));
   return unique;
 }
 
@@ -382,15 +398,23 @@ Diagnostics check_ports(const Table& table) {
   return diags;
 }
 
-Table merge(const std::vector<std::string>& sources, const std::vector<std::vector<DeviceRule>>& files) {
-  std::map<Match, DeviceRule> by_match;
-  for (const auto& file : files) {
-    for (const auto& r : file) by_match.insert_or_assign(r.match, r);
-  }
+Table merge(const std::vector<std::string>& sources, std::vector<std::vector<DeviceRule>> files) {
   Table table;
   table.sources = sources;
-  for (auto& [match, rule] : by_match) table.rules.push_back(std::move(rule));
-  std::sort(table.rules.begin(), table.rules.end(), emission_order);
+  std::size_t total = 0;
+  for (const auto& file : files) total += file.size();
+  table.rules.reserve(total);
+  for (auto& file : files) std::move(file.begin(), file.end(), std::back_inserter(table.rules));
+  // Equal in emission order means the same match. Stable: of equal matches the later file's
+  // comes last (a file has each match once), and it is the one kept.
+  std::stable_sort(table.rules.begin(), table.rules.end(), emission_order);
+  auto kept = table.rules.begin();
+  for (auto it = table.rules.begin(); it != table.rules.end(); ++it) {
+    if (std::next(it) != table.rules.end() && !emission_order(*it, *std::next(it))) continue;
+    if (kept != it) *kept = std::move(*it);
+    ++kept;
+  }
+  table.rules.erase(kept, table.rules.end());
   return table;
 }
 

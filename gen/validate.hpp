@@ -16,7 +16,8 @@ std::vector<DeviceRule> validate_file(const Node& root, Diagnostics& diags);
 
 /// Merges files in the order they were read: a later file's rule replaces an earlier file's
 /// rule with the same match (as quirks files and drop-ins override). Returns the sorted table.
-Table merge(const std::vector<std::string>& sources, const std::vector<std::vector<DeviceRule>>& files);
+/// Takes the rules by value: pass them with std::move to spare a copy.
+Table merge(const std::vector<std::string>& sources, std::vector<std::vector<DeviceRule>> files);
 
 /// What fails to enumerate at a port is recovered by the policy of the entries that name the
 /// port: they must agree on it. One diagnostic per entry that does not, at its id.
