@@ -29,11 +29,12 @@ bool contains(auto const& keys, std::string_view k) {
 
 class FileValidator {
  public:
-  explicit FileValidator(Diagnostics& diags) : diags_(diags) {}
+  FileValidator(const Document& doc, Diagnostics& diags) : doc_(doc), diags_(diags) {}
 
-  std::vector<DeviceRule> run(const Node& root);
+  std::vector<DeviceRule> run();
 
  private:
+  void error(Position where, std::string message) { diags_.push_back({doc_.at(where), std::move(message)}); }
   void error(const Location& where, std::string message) { diags_.push_back({where, std::move(message)}); }
 
   void unknown_key(const Field& f, std::string_view where, std::vector<std::string_view> allowed);
@@ -45,6 +46,7 @@ class FileValidator {
   void device(const Node& entry, const Policy& defaults, std::vector<DeviceRule>& out);
   std::vector<std::string> services(const Field& f);
 
+  const Document& doc_;
   Diagnostics& diags_;
 };
 
@@ -221,7 +223,7 @@ std::vector<std::string> FileValidator::services(const Field& f) {
 void FileValidator::device(const Node& entry, const Policy& defaults, std::vector<DeviceRule>& out) {
   DeviceRule base;
   base.policy = defaults;
-  base.entry = entry.where;
+  base.entry = doc_.at(entry.where);
   const Field* ids = nullptr;
   bool has_name = false;
 
@@ -290,11 +292,12 @@ void FileValidator::device(const Node& entry, const Policy& defaults, std::vecto
     // The last id takes the entry's rule itself; most entries have one id.
     DeviceRule& rule = out.emplace_back(&item == &ids->value.items.back() ? std::move(base) : base);
     rule.match.id = *id;
-    rule.id = item.where;
+    rule.id = doc_.at(item.where);
   }
 }
 
-std::vector<DeviceRule> FileValidator::run(const Node& root) {
+std::vector<DeviceRule> FileValidator::run() {
+  const Node& root = doc_.root;
   std::vector<DeviceRule> rules;
   Policy defaults;
   const Field* schema = nullptr;
@@ -381,8 +384,8 @@ std::string quoted(std::string_view s) {
   return out + "'";
 }
 
-std::vector<DeviceRule> validate_file(const Node& root, Diagnostics& diags) {
-  return FileValidator(diags).run(root);
+std::vector<DeviceRule> validate_file(const Document& doc, Diagnostics& diags) {
+  return FileValidator(doc, diags).run();
 }
 
 Diagnostics check_ports(const Table& table) {
