@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <iterator>
 #include <map>
 #include <numeric>
 #include <set>
@@ -327,6 +326,7 @@ std::vector<DeviceRule> FileValidator::run() {
     if (devices->value.kind == Node::Kind::Table) {
       error(devices->key_where, "'device' must be written [[device]] (an array of tables), not [device]");
     } else if (expect(*devices, Node::Kind::Array, "an array of tables ([[device]])")) {
+      rules.reserve(devices->value.items.size());  // one id an entry, mostly
       for (const auto& entry : devices->value.items) {
         if (entry.kind != Node::Kind::Table) {
           error(entry.where, "'device' must hold tables ([[device]]), not " + std::string(entry.kind_name()));
@@ -361,11 +361,14 @@ std::vector<DeviceRule> FileValidator::run() {
     error(r.id, to_string(r.match.id) + " is listed again with a different policy (first at " +
                     rules[first].id.str() + ")");
   }
-  std::vector<DeviceRule> unique;
-  unique.reserve(rules.size());
-  for (std::size_t i = 0; i < rules.size(); ++i)
-    if (keep[i]) unique.push_back(std::move(rules[i]));
-  return unique;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (!keep[i]) continue;
+    if (kept != i) rules[kept] = std::move(rules[i]);
+    ++kept;
+  }
+  rules.erase(rules.begin() + static_cast<std::ptrdiff_t>(kept), rules.end());
+  return rules;
 }
 
 }  // namespace
@@ -402,22 +405,22 @@ Diagnostics check_ports(const Table& table) {
 }
 
 Table merge(const std::vector<std::string>& sources, std::vector<std::vector<DeviceRule>> files) {
-  Table table;
-  table.sources = sources;
-  std::size_t total = 0;
-  for (const auto& file : files) total += file.size();
-  table.rules.reserve(total);
-  for (auto& file : files) std::move(file.begin(), file.end(), std::back_inserter(table.rules));
+  // Sorts references, then moves each rule once: a rule is some hundred bytes, and a sort
+  // moves its elements again and again.
+  std::vector<DeviceRule*> all;
+  for (auto& file : files)
+    for (auto& r : file) all.push_back(&r);
   // Equal in emission order means the same match. Stable: of equal matches the later file's
   // comes last (a file has each match once), and it is the one kept.
-  std::stable_sort(table.rules.begin(), table.rules.end(), emission_order);
-  auto kept = table.rules.begin();
-  for (auto it = table.rules.begin(); it != table.rules.end(); ++it) {
-    if (std::next(it) != table.rules.end() && !emission_order(*it, *std::next(it))) continue;
-    if (kept != it) *kept = std::move(*it);
-    ++kept;
+  std::stable_sort(all.begin(), all.end(),
+                   [](const DeviceRule* a, const DeviceRule* b) { return emission_order(*a, *b); });
+  Table table;
+  table.sources = sources;
+  table.rules.reserve(all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (i + 1 < all.size() && !emission_order(*all[i], *all[i + 1])) continue;
+    table.rules.push_back(std::move(*all[i]));
   }
-  table.rules.erase(kept, table.rules.end());
   return table;
 }
 
