@@ -118,12 +118,16 @@ std::string rule_text(const DeviceRule& r) {
 /// hwdb's key for an id: upper-case hex, as udev's hwdb builtin composes "usb:vVVVVpPPPP:product"
 /// for a USB device.
 std::string hwdb_key(const UsbId& id) {
-  auto upper = [](std::string h) {
-    for (auto& c : h)
-      if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 'a' + 'A');
-    return h;
+  auto append_hex4 = [](std::string& out, std::uint16_t v) {
+    constexpr std::string_view kDigits = "0123456789ABCDEF";
+    for (int shift = 12; shift >= 0; shift -= 4) out += kDigits[(v >> shift) & 0xF];
   };
-  return "usb:v" + upper(hex4(id.vendor)) + "p" + (id.product ? upper(hex4(*id.product)) : "") + "*";
+  std::string key = "usb:v";
+  append_hex4(key, id.vendor);
+  key += 'p';
+  if (id.product) append_hex4(key, *id.product);
+  key += '*';
+  return key;
 }
 
 /// "1-1.2" -> the hub "1-1" and its port 2; "1-2" -> the root hub "usb1" and its port 2.

@@ -95,6 +95,8 @@ std::optional<Millis> FileValidator::duration(const Field& f) {
 
 /// Applies one policy key; returns false when `f` is not a policy key.
 bool FileValidator::apply_policy(const Field& f, Policy& p) {
+  // Most keys of an entry are not policy keys: one pass over the names instead of the chain.
+  if (!contains(kPolicyKeys, f.key)) return false;
   const auto& v = f.value;
   if (f.key == "group") {
     if (auto s = string_value(f)) {
