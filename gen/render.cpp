@@ -64,6 +64,16 @@ std::string env(const char* key, std::string_view value) {
   return std::string("ENV{") + key + "}=\"" + udev_value(value) + "\"";
 }
 
+/// The value of USBRECOVER_SERVICES: the entry's units, space-separated.
+std::string joined_services(const DeviceRule& r) {
+  std::string services;
+  for (const auto& svc : r.services) {
+    if (!services.empty()) services += ' ';
+    services += svc;
+  }
+  return services;
+}
+
 /// An entry's USBRECOVER_* properties, in the order they are written, each passed to
 /// `emit(key, value)`. `complete` lists the optional ones (group, mode, services) too, empty when
 /// the entry has none, so that they replace what another source gave the device (the hwdb, a
@@ -82,14 +92,7 @@ void for_each_property(const DeviceRule& r, bool complete, Emit&& emit) {
   emit(prop::kAllowCollateral, std::string_view(p.allow_collateral ? "1" : "0"));
   emit(prop::kStaleAfterMs, std::string_view(std::to_string(p.stale_after.count())));
   emit(prop::kOffTimeMs, std::string_view(std::to_string(p.off_time.count())));
-  if (complete || !r.services.empty()) {
-    std::string services;
-    for (const auto& svc : r.services) {
-      if (!services.empty()) services += ' ';
-      services += svc;
-    }
-    emit(prop::kServices, std::string_view(services));
-  }
+  if (complete || !r.services.empty()) emit(prop::kServices, std::string_view(joined_services(r)));
   if (complete || p.group) emit(prop::kGroup, std::string_view(p.group ? *p.group : std::string()));
   if (complete || p.mode) emit(prop::kMode, std::string_view(p.mode ? format_mode(*p.mode) : std::string()));
   emit(prop::kKeepAwake, std::string_view(p.keep_awake ? "1" : "0"));
@@ -186,13 +189,14 @@ std::string selector_args(const DeviceRule& r) {
 }  // namespace
 
 std::vector<bool> in_hwdb(const Table& table) {
-  auto carried = [](const DeviceRule& r) {
-    if (r.match.constraints() != 0) return false;
-    bool holds = true;
-    for_each_property(r, true, [&holds](const char*, std::string_view v) {
-      holds = holds && v.find('#') == std::string_view::npos && !v.ends_with(' ') && !v.ends_with('\t');
-    });
-    return holds;
+  auto holds = [](std::string_view v) {
+    return v.find('#') == std::string_view::npos && !v.ends_with(' ') && !v.ends_with('\t');
+  };
+  // Of the values for_each_property() gives, only these come from the table's text; the others
+  // are numbers and fixed words. USBRECOVER_SOURCE is the file name, ':' and a line number.
+  auto carried = [&holds](const DeviceRule& r) {
+    return r.match.constraints() == 0 && holds(r.name) && r.entry.file.find('#') == std::string::npos &&
+           holds(joined_services(r)) && holds(r.policy.group.value_or(""));
   };
   std::vector<bool> carries;
   carries.reserve(table.rules.size());

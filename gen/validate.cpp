@@ -343,8 +343,9 @@ std::vector<DeviceRule> FileValidator::run() {
   // Sorted indices find them without a map of copied matches; the errors keep file order.
   std::vector<std::size_t> order(rules.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&rules](std::size_t a, std::size_t b) { return emission_order(rules[a], rules[b]); });
+  auto by_match = [&rules](std::size_t a, std::size_t b) { return emission_order(rules[a], rules[b]); };
+  if (!std::is_sorted(order.begin(), order.end(), by_match))  // a table is often written in order
+    std::stable_sort(order.begin(), order.end(), by_match);
   std::vector<bool> keep(rules.size(), true);
   std::vector<std::pair<std::size_t, std::size_t>> again;  // (a repeat, the first of its match)
   for (std::size_t k = 1, first = order.empty() ? 0 : order[0]; k < order.size(); ++k) {
@@ -410,12 +411,15 @@ Table merge(const std::vector<std::string>& sources, std::vector<std::vector<Dev
   // Sorts references, then moves each rule once: a rule is some hundred bytes, and a sort
   // moves its elements again and again.
   std::vector<DeviceRule*> all;
+  std::size_t total = 0;
+  for (const auto& file : files) total += file.size();
+  all.reserve(total);
   for (auto& file : files)
     for (auto& r : file) all.push_back(&r);
   // Equal in emission order means the same match. Stable: of equal matches the later file's
   // comes last (a file has each match once), and it is the one kept.
-  std::stable_sort(all.begin(), all.end(),
-                   [](const DeviceRule* a, const DeviceRule* b) { return emission_order(*a, *b); });
+  auto in_order = [](const DeviceRule* a, const DeviceRule* b) { return emission_order(*a, *b); };
+  if (!std::is_sorted(all.begin(), all.end(), in_order)) std::stable_sort(all.begin(), all.end(), in_order);
   Table table;
   table.sources = sources;
   table.rules.reserve(all.size());
