@@ -408,6 +408,15 @@ Diagnostics check_ports(const Table& table) {
 }
 
 Table merge(const std::vector<std::string>& sources, std::vector<std::vector<DeviceRule>> files) {
+  Table table;
+  table.sources = sources;
+  // One file (the usual case) already in emission order with each match once: it is the table.
+  const auto not_before = [](const DeviceRule& a, const DeviceRule& b) { return !emission_order(a, b); };
+  if (files.size() == 1 &&
+      std::adjacent_find(files[0].begin(), files[0].end(), not_before) == files[0].end()) {
+    table.rules = std::move(files[0]);
+    return table;
+  }
   // Sorts references, then moves each rule once: a rule is some hundred bytes, and a sort
   // moves its elements again and again.
   std::vector<DeviceRule*> all;
@@ -420,8 +429,6 @@ Table merge(const std::vector<std::string>& sources, std::vector<std::vector<Dev
   // comes last (a file has each match once), and it is the one kept.
   auto in_order = [](const DeviceRule* a, const DeviceRule* b) { return emission_order(*a, *b); };
   if (!std::is_sorted(all.begin(), all.end(), in_order)) std::stable_sort(all.begin(), all.end(), in_order);
-  Table table;
-  table.sources = sources;
   table.rules.reserve(all.size());
   for (std::size_t i = 0; i < all.size(); ++i) {
     if (i + 1 < all.size() && !emission_order(*all[i], *all[i + 1])) continue;
