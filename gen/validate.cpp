@@ -38,8 +38,9 @@ class FileValidator {
 
   void unknown_key(const Field& f, std::string_view where, std::vector<std::string_view> allowed);
   bool expect(const Field& f, Node::Kind kind, std::string_view what);
-  std::optional<std::string> string_value(const Field& f);
-  std::optional<std::string> checked(const Field& f, const Node& value, const std::string& why);
+  // The value's own text, or null after an error: no copies of the table's strings to check them.
+  const std::string* string_value(const Field& f);
+  const std::string* checked(const Field& f, const Node& value, const std::string& why);
   bool apply_policy(const Field& f, Policy& policy);
   std::optional<Millis> duration(const Field& f);
   void device(const Node& entry, const Policy& defaults, std::vector<DeviceRule>& out);
@@ -69,15 +70,15 @@ bool FileValidator::expect(const Field& f, Node::Kind kind, std::string_view wha
   return false;
 }
 
-std::optional<std::string> FileValidator::checked(const Field& f, const Node& value, const std::string& why) {
-  if (why.empty()) return value.text;
+const std::string* FileValidator::checked(const Field& f, const Node& value, const std::string& why) {
+  if (why.empty()) return &value.text;
   error(value.where, "'" + f.key + "' " + quoted(value.text) + " " + why);
-  return std::nullopt;
+  return nullptr;
 }
 
-std::optional<std::string> FileValidator::string_value(const Field& f) {
-  if (!expect(f, Node::Kind::String, "a string")) return std::nullopt;
-  return f.value.text;
+const std::string* FileValidator::string_value(const Field& f) {
+  if (!expect(f, Node::Kind::String, "a string")) return nullptr;
+  return &f.value.text;
 }
 
 std::optional<Millis> FileValidator::duration(const Field& f) {
