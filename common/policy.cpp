@@ -118,9 +118,11 @@ std::string format_duration(Millis d) {
 }
 
 std::string hex4(std::uint16_t v) {
-  char buf[5];
-  std::snprintf(buf, sizeof buf, "%04x", static_cast<unsigned>(v));
-  return buf;
+  // Not snprintf: usbrecover-gen calls this a few times for each of thousands of entries.
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string out(4, '0');
+  for (std::size_t i = 0; i < 4; ++i) out[3 - i] = kDigits[(v >> (4 * i)) & 0xF];
+  return out;
 }
 
 std::string to_string(const UsbId& id) {

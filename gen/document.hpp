@@ -14,11 +14,20 @@ namespace usbrecover::gen {
 
 struct Field;
 
+/// A place in the document's file; line and column are 1-based. The file is named once, in
+/// Document: a table of ten thousand entries has a hundred thousand of these.
+struct Position {
+  unsigned line = 1;
+  unsigned column = 1;
+
+  friend auto operator<=>(const Position&, const Position&) = default;
+};
+
 /// One TOML value.
 struct Node {
   enum class Kind { String, Integer, Float, Boolean, DateTime, Array, Table };
   Kind kind = Kind::Table;
-  Location where;             ///< where the value starts
+  Position where;             ///< where the value starts
   std::string text;           ///< String
   std::int64_t integer = 0;   ///< Integer
   bool boolean = false;       ///< Boolean
@@ -32,8 +41,17 @@ struct Node {
 /// One key = value of a table.
 struct Field {
   std::string key;
-  Location key_where;
+  Position key_where;
   Node value;
+};
+
+/// A parsed table file: its name (for locations) and its root table.
+struct Document {
+  std::string file;
+  Node root;
+
+  /// The location of `p` in this file.
+  [[nodiscard]] Location at(Position p) const { return Location{file, p.line, p.column}; }
 };
 
 }  // namespace usbrecover::gen

@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
     const std::string usr = "/usr/bin/" + name;
     return ::access(usr.c_str(), X_OK) == 0 ? usr : "/bin/" + name;
   };
-  defaults.tools = {program("udevadm"), program("systemctl"), "/sys"};
+  defaults.tools = {.systemd_hwdb = program("systemd-hwdb"),
+                    .udevadm = program("udevadm"),
+                    .systemctl = program("systemctl"),
+                    .sysfs = "/sys"};
   return usbrecover::gen::run(std::vector<std::string>(argv + 1, argv + argc), defaults, std::cout,
                               std::cerr);
 }

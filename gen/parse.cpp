@@ -32,17 +32,19 @@ const char* Node::kind_name() const {
 
 namespace {
 
-Location location(const toml::source_region& region, const std::string& file) {
-  return Location{file, std::max<unsigned>(1, region.begin.line), std::max<unsigned>(1, region.begin.column)};
+Position position(const toml::source_region& region) {
+  return Position{std::max<unsigned>(1, region.begin.line), std::max<unsigned>(1, region.begin.column)};
 }
 
-Node convert(const toml::node& n, const std::string& file) {
+/// Takes `n` apart as it goes: strings move out, and each converted member of a table or array
+/// is freed at once, so the toml++ tree and ours are never both whole (peak memory).
+Node convert(toml::node& n) {
   Node out;
-  out.where = location(n.source(), file);
+  out.where = position(n.source());
   switch (n.type()) {
     case toml::node_type::string:
       out.kind = Node::Kind::String;
-      out.text = *n.value<std::string>();
+      out.text = std::move(n.as_string()->get());
       break;
     case toml::node_type::integer:
       out.kind = Node::Kind::Integer;
@@ -60,20 +62,31 @@ Node convert(const toml::node& n, const std::string& file) {
     case toml::node_type::date_time:
       out.kind = Node::Kind::DateTime;
       break;
-    case toml::node_type::array:
+    case toml::node_type::array: {
       out.kind = Node::Kind::Array;
-      for (const auto& item : *n.as_array()) out.items.push_back(convert(item, file));
+      auto& array = *n.as_array();
+      out.items.reserve(array.size());
+      // From the back, so that each item is freed by pop_back() without moving the others.
+      while (!array.empty()) {
+        out.items.push_back(convert(array.back()));
+        array.pop_back();
+      }
+      std::reverse(out.items.begin(), out.items.end());
       break;
-    case toml::node_type::table:
+    }
+    case toml::node_type::table: {
       out.kind = Node::Kind::Table;
-      for (const auto& [key, value] : *n.as_table()) {
-        out.fields.push_back(
-            Field{std::string(key.str()), location(key.source(), file), convert(value, file)});
+      auto& table = *n.as_table();
+      out.fields.reserve(table.size());
+      for (auto it = table.begin(); it != table.end(); it = table.erase(it)) {
+        out.fields.push_back(Field{std::string(it->first.str()), position(it->first.source()), Node{}});
+        out.fields.back().value = convert(it->second);
       }
       // toml++ keeps keys sorted; source order reads better in diagnostics.
       std::stable_sort(out.fields.begin(), out.fields.end(),
                        [](const Field& a, const Field& b) { return a.key_where < b.key_where; });
       break;
+    }
     case toml::node_type::none:
       break;
   }
@@ -278,21 +291,23 @@ std::optional<Diagnostic> unsafe_for_toml_reader(std::string_view s, const std::
 
 }  // namespace
 
-std::optional<Node> parse_toml(std::string_view text, const std::string& file, Diagnostics& diags) {
+std::optional<Document> parse_toml(std::string_view text, const std::string& file, Diagnostics& diags) {
   if (auto unsafe = unsafe_for_toml_reader(text, file)) {
     diags.push_back(*unsafe);
     return std::nullopt;
   }
   try {
     toml::table table = toml::parse(text, file);
-    Node root = convert(table, file);
-    root.where = Location{file, 1, 1};
-    return root;
+    Document doc{file, convert(table)};
+    doc.root.where = Position{1, 1};
+    return doc;
   } catch (const toml::parse_error& e) {
     std::string message(e.description());
     // toml++ sometimes ends its descriptions with a period or newline; keep one clean line.
     while (!message.empty() && (message.back() == '\n' || message.back() == '.')) message.pop_back();
-    diags.push_back(Diagnostic{location(e.source(), file), "syntax error: " + printable_line(message)});
+    const Position at = position(e.source());
+    diags.push_back(
+        Diagnostic{Location{file, at.line, at.column}, "syntax error: " + printable_line(message)});
     return std::nullopt;
   }
 }

@@ -14,6 +14,6 @@ inline constexpr std::size_t kMaxTableBytes = 4 * 1024 * 1024;
 
 /// Parses TOML text into a Node tree. `file` names the text in locations. On a syntax error,
 /// appends one Diagnostic and returns nullopt.
-std::optional<Node> parse_toml(std::string_view text, const std::string& file, Diagnostics& diags);
+std::optional<Document> parse_toml(std::string_view text, const std::string& file, Diagnostics& diags);
 
 }  // namespace usbrecover::gen

@@ -64,31 +64,38 @@ std::string env(const char* key, std::string_view value) {
   return std::string("ENV{") + key + "}=\"" + udev_value(value) + "\"";
 }
 
-using Properties = std::vector<std::pair<const char*, std::string>>;
-
-/// An entry's USBRECOVER_* properties, in the order they are written. `complete` lists the
-/// optional ones (group, mode, services) too, empty when the entry has none, so that they replace
-/// what another source gave the device (the hwdb, a vendor's wildcard entry).
-Properties entry_properties(const DeviceRule& r, bool complete) {
-  const Policy& p = r.policy;
-  Properties props = {{prop::kSchema, prop::kSchemaValue},
-                      {prop::kName, r.name},
-                      {prop::kSource, r.source()},
-                      {prop::kMethods, join_methods(p.methods)},
-                      {prop::kMaxResets, std::to_string(p.max_resets)},
-                      {prop::kWindowMs, std::to_string(p.window.count())},
-                      {prop::kCooldownMs, std::to_string(p.cooldown.count())},
-                      {prop::kProbe, std::string(to_string(p.probe))},
-                      {prop::kAllowCollateral, p.allow_collateral ? "1" : "0"},
-                      {prop::kStaleAfterMs, std::to_string(p.stale_after.count())},
-                      {prop::kOffTimeMs, std::to_string(p.off_time.count())}};
+/// The value of USBRECOVER_SERVICES: the entry's units, space-separated.
+std::string joined_services(const DeviceRule& r) {
   std::string services;
-  for (const auto& svc : r.services) services += (services.empty() ? "" : " ") + svc;
-  if (complete || !services.empty()) props.emplace_back(prop::kServices, services);
-  if (complete || p.group) props.emplace_back(prop::kGroup, p.group.value_or(""));
-  if (complete || p.mode) props.emplace_back(prop::kMode, p.mode ? format_mode(*p.mode) : "");
-  props.emplace_back(prop::kKeepAwake, p.keep_awake ? "1" : "0");
-  return props;
+  for (const auto& svc : r.services) {
+    if (!services.empty()) services += ' ';
+    services += svc;
+  }
+  return services;
+}
+
+/// An entry's USBRECOVER_* properties, in the order they are written, each passed to
+/// `emit(key, value)`. `complete` lists the optional ones (group, mode, services) too, empty when
+/// the entry has none, so that they replace what another source gave the device (the hwdb, a
+/// vendor's wildcard entry). A visitor, not a list: the hwdb writes one per entry of the table.
+template <typename Emit>
+void for_each_property(const DeviceRule& r, bool complete, Emit&& emit) {
+  const Policy& p = r.policy;
+  emit(prop::kSchema, std::string_view(prop::kSchemaValue));
+  emit(prop::kName, std::string_view(r.name));
+  emit(prop::kSource, std::string_view(r.source()));
+  emit(prop::kMethods, std::string_view(join_methods(p.methods)));
+  emit(prop::kMaxResets, std::string_view(std::to_string(p.max_resets)));
+  emit(prop::kWindowMs, std::string_view(std::to_string(p.window.count())));
+  emit(prop::kCooldownMs, std::string_view(std::to_string(p.cooldown.count())));
+  emit(prop::kProbe, to_string(p.probe));
+  emit(prop::kAllowCollateral, std::string_view(p.allow_collateral ? "1" : "0"));
+  emit(prop::kStaleAfterMs, std::string_view(std::to_string(p.stale_after.count())));
+  emit(prop::kOffTimeMs, std::string_view(std::to_string(p.off_time.count())));
+  if (complete || !r.services.empty()) emit(prop::kServices, std::string_view(joined_services(r)));
+  if (complete || p.group) emit(prop::kGroup, std::string_view(p.group ? *p.group : std::string()));
+  if (complete || p.mode) emit(prop::kMode, std::string_view(p.mode ? format_mode(*p.mode) : std::string()));
+  emit(prop::kKeepAwake, std::string_view(p.keep_awake ? "1" : "0"));
 }
 
 /// A rule for an entry the hwdb does not carry (strings, a serial or a port, or a value hwdb cannot
@@ -103,9 +110,10 @@ std::string rule_text(const DeviceRule& r) {
   if (!m.product.empty()) s += ", ATTR{product}==\"" + m.product + "\"";
   if (!m.serial.empty()) s += ", ATTR{serial}==\"" + m.serial + "\"";
   if (!m.port.empty()) s += ", KERNEL==\"" + m.port + "\"";
-  const Properties props = entry_properties(r, true);
-  for (std::size_t i = 0; i < props.size(); ++i)
-    s += (i % 3 == 0 ? ", \\\n  " : ", ") + env(props[i].first, props[i].second);
+  std::size_t i = 0;
+  for_each_property(r, true, [&](const char* key, std::string_view value) {
+    s += (i++ % 3 == 0 ? ", \\\n  " : ", ") + env(key, value);
+  });
   s += ", \\\n  GOTO=\"usbrecover_matched\"\n\n";
   return s;
 }
@@ -113,12 +121,16 @@ std::string rule_text(const DeviceRule& r) {
 /// hwdb's key for an id: upper-case hex, as udev's hwdb builtin composes "usb:vVVVVpPPPP:product"
 /// for a USB device.
 std::string hwdb_key(const UsbId& id) {
-  auto upper = [](std::string h) {
-    for (auto& c : h)
-      if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 'a' + 'A');
-    return h;
+  auto append_hex4 = [](std::string& out, std::uint16_t v) {
+    constexpr std::string_view kDigits = "0123456789ABCDEF";
+    for (int shift = 12; shift >= 0; shift -= 4) out += kDigits[(v >> shift) & 0xF];
   };
-  return "usb:v" + upper(hex4(id.vendor)) + "p" + (id.product ? upper(hex4(*id.product)) : "") + "*";
+  std::string key = "usb:v";
+  append_hex4(key, id.vendor);
+  key += 'p';
+  if (id.product) append_hex4(key, *id.product);
+  key += '*';
+  return key;
 }
 
 /// "1-1.2" -> the hub "1-1" and its port 2; "1-2" -> the root hub "usb1" and its port 2.
@@ -177,24 +189,33 @@ std::string selector_args(const DeviceRule& r) {
 }  // namespace
 
 std::vector<bool> in_hwdb(const Table& table) {
-  auto carried = [](const DeviceRule& r) {
-    if (r.match.constraints() != 0) return false;
-    return std::ranges::none_of(entry_properties(r, true), [](const auto& property) {
-      const std::string& v = property.second;
-      return v.find('#') != std::string::npos || (!v.empty() && (v.back() == ' ' || v.back() == '\t'));
-    });
+  auto holds = [](std::string_view v) {
+    return v.find('#') == std::string_view::npos && !v.ends_with(' ') && !v.ends_with('\t');
   };
+  // Of the values for_each_property() gives, only these come from the table's text; the others
+  // are numbers and fixed words. USBRECOVER_SOURCE is the file name, ':' and a line number.
+  auto carried = [&holds](const DeviceRule& r) {
+    return r.match.constraints() == 0 && holds(r.name) && r.entry.file.find('#') == std::string::npos &&
+           holds(joined_services(r)) && holds(r.policy.group.value_or(""));
+  };
+  std::vector<bool> carries;
+  carries.reserve(table.rules.size());
   std::set<std::uint16_t> ruled_vendors;  // vendors whose wildcard keeps a rule
-  for (const auto& r : table.rules)
-    if (!r.match.id.product && r.match.constraints() == 0 && !carried(r))
+  for (const auto& r : table.rules) {
+    carries.push_back(carried(r));
+    if (!r.match.id.product && r.match.constraints() == 0 && !carries.back())
       ruled_vendors.insert(r.match.id.vendor);
+  }
   std::vector<bool> out;
   out.reserve(table.rules.size());
-  for (const auto& r : table.rules) out.push_back(carried(r) && ruled_vendors.count(r.match.id.vendor) == 0);
+  for (std::size_t i = 0; i < table.rules.size(); ++i)
+    out.push_back(carries[i] && ruled_vendors.count(table.rules[i].match.id.vendor) == 0);
   return out;
 }
 
-std::string render_rules(const Table& table, const RenderOptions& o) {
+namespace {
+
+std::string rules_text(const Table& table, const RenderOptions& o, const std::vector<bool>& hwdb) {
   std::string s = header(table);
   s += "#\n"
        "# Permissions, power and recovery policy for the USB devices in the usbrecover table.\n"
@@ -212,7 +233,6 @@ std::string render_rules(const Table& table, const RenderOptions& o) {
   // The entries the hwdb does not carry go first, in emission order (more specific matches first),
   // so an entry with strings, a serial or a port wins over one with its ids alone, as it always did.
   bool any_rule = false;
-  const std::vector<bool> hwdb = in_hwdb(table);
   for (std::size_t i = 0; i < table.rules.size(); ++i) {
     if (hwdb[i]) continue;
     s += rule_text(table.rules[i]);
@@ -241,7 +261,7 @@ std::string render_rules(const Table& table, const RenderOptions& o) {
   return s;
 }
 
-std::string render_hwdb(const Table& table) {
+std::string hwdb_text(const Table& table, const std::vector<bool>& hwdb) {
   std::string s = header(table);
   s += "#\n"
        "# The policy of each usbrecover table entry that matches on its ids alone, as udev\n"
@@ -281,7 +301,6 @@ std::string render_hwdb(const Table& table) {
        "#   USBRECOVER_MODE=<octal>              mode of the node (empty: udev's)\n"
        "#   USBRECOVER_KEEP_AWAKE=0|1            1: power/control = \"on\"\n";
   std::vector<const DeviceRule*> entries;
-  const std::vector<bool> hwdb = in_hwdb(table);
   for (std::size_t i = 0; i < table.rules.size(); ++i)
     if (hwdb[i]) entries.push_back(&table.rules[i]);
   // By vendor, the vendor's wildcard first, then its products (the later key wins in hwdb).
@@ -294,16 +313,22 @@ std::string render_hwdb(const Table& table) {
   std::set<std::uint16_t> wildcard_vendors;
   for (const auto* r : entries)
     if (!r->match.id.product) wildcard_vendors.insert(r->match.id.vendor);
+  // About 500 bytes an entry: one allocation for the file, not one per line.
+  s.reserve(s.size() + entries.size() * 512);
   for (const auto* r : entries) {
     const bool shadows = r->match.id.product && wildcard_vendors.count(r->match.id.vendor) > 0;
-    s += "\n# " + r->name + " (" + r->source() + ")\n" + hwdb_key(r->match.id) + "\n";
-    for (const auto& [key, value] : entry_properties(*r, shadows))
-      s += std::string(" ") + key + "=" + value + "\n";
+    s.append("\n# ").append(r->name).append(" (").append(r->source()).append(")\n");
+    s.append(hwdb_key(r->match.id)).append("\n");
+    for_each_property(*r, shadows, [&s](const char* key, std::string_view value) {
+      s.append(" ").append(key).append("=").append(value).append("\n");
+    });
   }
   return s;
 }
 
-std::string render_dropin(const Table& table, const std::string& service, const RenderOptions& o) {
+/// The drop-in for `service`, covering `rules` (those that name it, in table order).
+std::string dropin_text(const Table& table, const std::string& service,
+                        const std::vector<const DeviceRule*>& rules, const RenderOptions& o) {
   std::string s = header(table);
   const bool nut = service == "nut-driver@.service";
   s += "#\n";
@@ -318,12 +343,14 @@ std::string render_dropin(const Table& table, const std::string& service, const 
          "# recorded so the next start escalates. The '-' keeps a failing helper from blocking it.\n";
   }
   s += "#\n# Devices:\n";
-  std::vector<const DeviceRule*> rules;
-  for (const auto& r : table.rules) {
-    if (std::find(r.services.begin(), r.services.end(), service) != r.services.end()) rules.push_back(&r);
-  }
   for (const auto* r : rules)
-    s += "#   " + to_string(r->match.id) + " " + r->name + " (" + r->source() + ")\n";
+    s.append("#   ")
+        .append(to_string(r->match.id))
+        .append(" ")
+        .append(r->name)
+        .append(" (")
+        .append(r->source())
+        .append(")\n");
   s += "\n[Service]\n";
   // ExecStartPre= runs within the service's start timeout (systemd's default is 90 s).
   if (nut) {
@@ -340,32 +367,70 @@ std::string render_dropin(const Table& table, const std::string& service, const 
   s += "# The helper gives itself at most 45 s, half of the 90 s systemd gives a start by default.\n";
   // Several entries may resolve to the same selector (same ids, other string matches).
   std::vector<std::string> selectors;
+  selectors.reserve(rules.size());  // never reallocated: `seen` holds views of its strings
+  std::set<std::string_view> seen;
   for (const auto* r : rules) {
     auto sel = selector_args(*r);
-    if (std::find(selectors.begin(), selectors.end(), sel) == selectors.end()) selectors.push_back(sel);
+    // A set, not a search of the list: a service may cover thousands of ids.
+    if (!seen.contains(sel)) {
+      selectors.push_back(std::move(sel));
+      seen.insert(selectors.back());
+    }
   }
   for (const auto& sel : selectors)
-    s += "ExecStartPre=-" + o.helper_path + " handle --trigger service-start --timeout 45s --unit %n " + sel +
-         "\n";
+    s.append("ExecStartPre=-")
+        .append(o.helper_path)
+        .append(" handle --trigger service-start --timeout 45s --unit %n ")
+        .append(sel)
+        .append("\n");
   for (const auto& sel : selectors)
-    s += "ExecStopPost=-" + o.helper_path + " handle --trigger service-stop --unit %n " + sel + "\n";
+    s.append("ExecStopPost=-")
+        .append(o.helper_path)
+        .append(" handle --trigger service-stop --unit %n ")
+        .append(sel)
+        .append("\n");
   return s;
+}
+
+/// Each service the table names, with the rules that name it in table order.
+std::map<std::string, std::vector<const DeviceRule*>> rules_by_service(const Table& table) {
+  std::map<std::string, std::vector<const DeviceRule*>> by_service;
+  for (const auto& r : table.rules)
+    for (const auto& svc : r.services) by_service[svc].push_back(&r);
+  return by_service;
+}
+
+}  // namespace
+
+std::string render_rules(const Table& table, const RenderOptions& o) {
+  return rules_text(table, o, in_hwdb(table));
+}
+
+std::string render_hwdb(const Table& table) {
+  return hwdb_text(table, in_hwdb(table));
+}
+
+std::string render_dropin(const Table& table, const std::string& service, const RenderOptions& o) {
+  std::vector<const DeviceRule*> rules;
+  for (const auto& r : table.rules) {
+    if (std::find(r.services.begin(), r.services.end(), service) != r.services.end()) rules.push_back(&r);
+  }
+  return dropin_text(table, service, rules, o);
 }
 
 std::vector<OutputFile> render(const Table& table, const RenderOptions& o) {
   std::vector<OutputFile> out;
-  out.push_back({OutputFile::Dir::Hwdb, kHwdbName, render_hwdb(table)});
-  out.push_back({OutputFile::Dir::Rules, kRulesName, render_rules(table, o)});
+  const std::vector<bool> hwdb = in_hwdb(table);
+  out.push_back({OutputFile::Dir::Hwdb, kHwdbName, hwdb_text(table, hwdb)});
+  out.push_back({OutputFile::Dir::Rules, kRulesName, rules_text(table, o, hwdb)});
   out.push_back(
       {OutputFile::Dir::Units, "usbrecover@.service", instantiate(embedded::kServiceTemplate, table, o)});
   out.push_back({OutputFile::Dir::Units, "usbrecover-repair.service",
                  instantiate(embedded::kRepairTemplate, table, o)});
   out.push_back(
       {OutputFile::Dir::Units, "usbrecover-watch.service", instantiate(embedded::kWatchTemplate, table, o)});
-  std::set<std::string> services;
-  for (const auto& r : table.rules) services.insert(r.services.begin(), r.services.end());
-  for (const auto& svc : services)
-    out.push_back({OutputFile::Dir::Units, svc + ".d/" + kDropInName, render_dropin(table, svc, o)});
+  for (const auto& [svc, rules] : rules_by_service(table))
+    out.push_back({OutputFile::Dir::Units, svc + ".d/" + kDropInName, dropin_text(table, svc, rules, o)});
   std::sort(out.begin(), out.end(), [](const OutputFile& a, const OutputFile& b) {
     return std::tie(a.dir, a.name) < std::tie(b.dir, b.name);
   });

@@ -105,14 +105,21 @@ std::optional<std::string> read_table(const std::string& path, std::string& why,
           "-byte limit for a table";
     return std::nullopt;
   }
+  // Straight into a string of the file's size: a stream would copy the text twice more.
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
   std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (!in.good() && !in.eof()) {
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (in) {  // a file that grew since stat() is read to its end, as before
+    std::ostringstream rest;
+    rest << in.rdbuf();
+    text += rest.str();
+  }
+  if (in.bad() || (in.fail() && !in.eof())) {
     why = "read error";
     return std::nullopt;
   }
-  return ss.str();
+  return text;
 }
 
 /// Drop-ins an earlier run generated (under this name or the one before it) for services no longer
@@ -293,7 +300,7 @@ int run(const std::vector<std::string>& args, const Defaults& defaults, std::ost
     return kExitData;
   }
 
-  Table table = merge(files, parsed);
+  Table table = merge(files, std::move(parsed));
   if (auto port_diags = check_ports(table); !port_diags.empty()) {
     for (const auto& d : port_diags) err << d.str() << "\n";
     return kExitData;

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string_view>
 
@@ -27,22 +28,25 @@ bool contains(auto const& keys, std::string_view k) {
 
 class FileValidator {
  public:
-  explicit FileValidator(Diagnostics& diags) : diags_(diags) {}
+  FileValidator(const Document& doc, Diagnostics& diags) : doc_(doc), diags_(diags) {}
 
-  std::vector<DeviceRule> run(const Node& root);
+  std::vector<DeviceRule> run();
 
  private:
+  void error(Position where, std::string message) { diags_.push_back({doc_.at(where), std::move(message)}); }
   void error(const Location& where, std::string message) { diags_.push_back({where, std::move(message)}); }
 
   void unknown_key(const Field& f, std::string_view where, std::vector<std::string_view> allowed);
   bool expect(const Field& f, Node::Kind kind, std::string_view what);
-  std::optional<std::string> string_value(const Field& f);
-  std::optional<std::string> checked(const Field& f, const Node& value, const std::string& why);
+  // The value's own text, or null after an error: no copies of the table's strings to check them.
+  const std::string* string_value(const Field& f);
+  const std::string* checked(const Field& f, const Node& value, const std::string& why);
   bool apply_policy(const Field& f, Policy& policy);
   std::optional<Millis> duration(const Field& f);
   void device(const Node& entry, const Policy& defaults, std::vector<DeviceRule>& out);
   std::vector<std::string> services(const Field& f);
 
+  const Document& doc_;
   Diagnostics& diags_;
 };
 
@@ -66,15 +70,15 @@ bool FileValidator::expect(const Field& f, Node::Kind kind, std::string_view wha
   return false;
 }
 
-std::optional<std::string> FileValidator::checked(const Field& f, const Node& value, const std::string& why) {
-  if (why.empty()) return value.text;
+const std::string* FileValidator::checked(const Field& f, const Node& value, const std::string& why) {
+  if (why.empty()) return &value.text;
   error(value.where, "'" + f.key + "' " + quoted(value.text) + " " + why);
-  return std::nullopt;
+  return nullptr;
 }
 
-std::optional<std::string> FileValidator::string_value(const Field& f) {
-  if (!expect(f, Node::Kind::String, "a string")) return std::nullopt;
-  return f.value.text;
+const std::string* FileValidator::string_value(const Field& f) {
+  if (!expect(f, Node::Kind::String, "a string")) return nullptr;
+  return &f.value.text;
 }
 
 std::optional<Millis> FileValidator::duration(const Field& f) {
@@ -92,6 +96,8 @@ std::optional<Millis> FileValidator::duration(const Field& f) {
 
 /// Applies one policy key; returns false when `f` is not a policy key.
 bool FileValidator::apply_policy(const Field& f, Policy& p) {
+  // Most keys of an entry are not policy keys: one pass over the names instead of the chain.
+  if (!contains(kPolicyKeys, f.key)) return false;
   const auto& v = f.value;
   if (f.key == "group") {
     if (auto s = string_value(f)) {
@@ -219,11 +225,9 @@ std::vector<std::string> FileValidator::services(const Field& f) {
 void FileValidator::device(const Node& entry, const Policy& defaults, std::vector<DeviceRule>& out) {
   DeviceRule base;
   base.policy = defaults;
-  base.entry = entry.where;
+  base.entry = doc_.at(entry.where);
   const Field* ids = nullptr;
   bool has_name = false;
-  std::vector<std::string_view> allowed(kMatchKeys.begin(), kMatchKeys.end());
-  allowed.insert(allowed.end(), kPolicyKeys.begin(), kPolicyKeys.end());
 
   for (const auto& f : entry.fields) {
     if (apply_policy(f, base.policy)) continue;
@@ -249,6 +253,8 @@ void FileValidator::device(const Node& entry, const Policy& defaults, std::vecto
     } else if (f.key == "services") {
       base.services = services(f);
     } else {
+      std::vector<std::string_view> allowed(kMatchKeys.begin(), kMatchKeys.end());
+      allowed.insert(allowed.end(), kPolicyKeys.begin(), kPolicyKeys.end());
       unknown_key(f, "[[device]]", allowed);
     }
   }
@@ -285,14 +291,15 @@ void FileValidator::device(const Node& entry, const Policy& defaults, std::vecto
                 " matches a whole vendor; 'services' drop-ins need exact ids to find their device");
       continue;
     }
-    DeviceRule rule = base;
+    // The last id takes the entry's rule itself; most entries have one id.
+    DeviceRule& rule = out.emplace_back(&item == &ids->value.items.back() ? std::move(base) : base);
     rule.match.id = *id;
-    rule.id = item.where;
-    out.push_back(std::move(rule));
+    rule.id = doc_.at(item.where);
   }
 }
 
-std::vector<DeviceRule> FileValidator::run(const Node& root) {
+std::vector<DeviceRule> FileValidator::run() {
+  const Node& root = doc_.root;
   std::vector<DeviceRule> rules;
   Policy defaults;
   const Field* schema = nullptr;
@@ -322,6 +329,7 @@ std::vector<DeviceRule> FileValidator::run(const Node& root) {
     if (devices->value.kind == Node::Kind::Table) {
       error(devices->key_where, "'device' must be written [[device]] (an array of tables), not [device]");
     } else if (expect(*devices, Node::Kind::Array, "an array of tables ([[device]])")) {
+      rules.reserve(devices->value.items.size());  // one id an entry, mostly
       for (const auto& entry : devices->value.items) {
         if (entry.kind != Node::Kind::Table) {
           error(entry.where, "'device' must hold tables ([[device]]), not " + std::string(entry.kind_name()));
@@ -333,20 +341,38 @@ std::vector<DeviceRule> FileValidator::run(const Node& root) {
   }
 
   // The same match twice in one file is fine when it says the same thing, an error otherwise.
-  std::map<Match, const DeviceRule*> first;
-  std::vector<DeviceRule> unique;
-  for (const auto& r : rules) {
-    auto [it, inserted] = first.emplace(r.match, &r);
-    if (inserted) {
-      unique.push_back(r);
+  // Sorted indices find them without a map of copied matches; the errors keep file order.
+  std::vector<std::size_t> order(rules.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto by_match = [&rules](std::size_t a, std::size_t b) { return emission_order(rules[a], rules[b]); };
+  if (!std::is_sorted(order.begin(), order.end(), by_match))  // a table is often written in order
+    std::stable_sort(order.begin(), order.end(), by_match);
+  std::vector<bool> keep(rules.size(), true);
+  std::vector<std::pair<std::size_t, std::size_t>> again;  // (a repeat, the first of its match)
+  for (std::size_t k = 1, first = order.empty() ? 0 : order[0]; k < order.size(); ++k) {
+    const DeviceRule& r = rules[order[k]];
+    if (emission_order(rules[first], r)) {
+      first = order[k];
       continue;
     }
-    const DeviceRule& earlier = *it->second;
-    if (earlier.policy != r.policy || earlier.services != r.services)
-      error(r.id, to_string(r.match.id) + " is listed again with a different policy (first at " +
-                      earlier.id.str() + ")");
+    keep[order[k]] = false;
+    if (rules[first].policy != r.policy || rules[first].services != r.services)
+      again.emplace_back(order[k], first);
   }
-  return unique;
+  std::sort(again.begin(), again.end());
+  for (const auto& [repeat, first] : again) {
+    const DeviceRule& r = rules[repeat];
+    error(r.id, to_string(r.match.id) + " is listed again with a different policy (first at " +
+                    rules[first].id.str() + ")");
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (!keep[i]) continue;
+    if (kept != i) rules[kept] = std::move(rules[i]);
+    ++kept;
+  }
+  rules.erase(rules.begin() + static_cast<std::ptrdiff_t>(kept), rules.end());
+  return rules;
 }
 
 }  // namespace
@@ -365,8 +391,8 @@ std::string quoted(std::string_view s) {
   return out + "'";
 }
 
-std::vector<DeviceRule> validate_file(const Node& root, Diagnostics& diags) {
-  return FileValidator(diags).run(root);
+std::vector<DeviceRule> validate_file(const Document& doc, Diagnostics& diags) {
+  return FileValidator(doc, diags).run();
 }
 
 Diagnostics check_ports(const Table& table) {
@@ -382,15 +408,33 @@ Diagnostics check_ports(const Table& table) {
   return diags;
 }
 
-Table merge(const std::vector<std::string>& sources, const std::vector<std::vector<DeviceRule>>& files) {
-  std::map<Match, DeviceRule> by_match;
-  for (const auto& file : files) {
-    for (const auto& r : file) by_match.insert_or_assign(r.match, r);
-  }
+Table merge(const std::vector<std::string>& sources, std::vector<std::vector<DeviceRule>> files) {
   Table table;
   table.sources = sources;
-  for (auto& [match, rule] : by_match) table.rules.push_back(std::move(rule));
-  std::sort(table.rules.begin(), table.rules.end(), emission_order);
+  // One file (the usual case) already in emission order with each match once: it is the table.
+  const auto not_before = [](const DeviceRule& a, const DeviceRule& b) { return !emission_order(a, b); };
+  if (files.size() == 1 &&
+      std::adjacent_find(files[0].begin(), files[0].end(), not_before) == files[0].end()) {
+    table.rules = std::move(files[0]);
+    return table;
+  }
+  // Sorts references, then moves each rule once: a rule is some hundred bytes, and a sort
+  // moves its elements again and again.
+  std::vector<DeviceRule*> all;
+  std::size_t total = 0;
+  for (const auto& file : files) total += file.size();
+  all.reserve(total);
+  for (auto& file : files)
+    for (auto& r : file) all.push_back(&r);
+  // Equal in emission order means the same match. Stable: of equal matches the later file's
+  // comes last (a file has each match once), and it is the one kept.
+  auto in_order = [](const DeviceRule* a, const DeviceRule* b) { return emission_order(*a, *b); };
+  if (!std::is_sorted(all.begin(), all.end(), in_order)) std::stable_sort(all.begin(), all.end(), in_order);
+  table.rules.reserve(all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (i + 1 < all.size() && !emission_order(*all[i], *all[i + 1])) continue;
+    table.rules.push_back(std::move(*all[i]));
+  }
   return table;
 }
 

@@ -30,7 +30,12 @@ std::string sibling(const std::string& path, const char* suffix) {
   return (p.parent_path() / ("." + p.filename().string() + suffix)).string();
 }
 
-Status write_file(const std::string& path, const std::string& content) {
+/// Writes `content` to a new file at `path` and starts its writeback; the caller fsyncs and
+/// closes the returned descriptor once every file is staged. fsync() one file after another
+/// made the file system commit its journal once per file (a dozen commits, 10 to 40 ms on a
+/// busy disk); with the writeback of all of them under way first, the first fsync commits them
+/// all and the others find little left to wait for.
+Result<int> write_file(const std::string& path, const std::string& content) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return errno_error(path, "cannot create");
   std::size_t done = 0;
@@ -44,8 +49,8 @@ Status write_file(const std::string& path, const std::string& content) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return errno_error(path, "cannot write");
-  return Ok{};
+  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // only a head start: fsync follows
+  return fd;
 }
 
 /// Creates the missing ancestors of `dir`, outermost first, remembering which it made.
@@ -70,6 +75,7 @@ struct Pending {
   std::string backup;  ///< the old content, once the target was replaced
   bool had_old = false;
   bool committed = false;
+  int fd = -1;  ///< the staged file, open until it is synced
 };
 
 }  // namespace
@@ -90,6 +96,7 @@ Result<WriteReport> write_all(const std::vector<FileChange>& changes) {
         ::unlink(it->backup.c_str());
       }
       if (!it->staged.empty()) ::unlink(it->staged.c_str());
+      if (it->fd >= 0) ::close(it->fd);
     }
     for (auto it = created_dirs.rbegin(); it != created_dirs.rend(); ++it) ::rmdir(it->c_str());
     return e;
@@ -127,12 +134,23 @@ Result<WriteReport> write_all(const std::vector<FileChange>& changes) {
     if (auto s = make_dirs(fs::path(c.path).parent_path(), created_dirs); !s) return rollback(s.error());
     Pending p{&c, sibling(c.path, ".usbrecover-new"), "", old.has_value(), false};
     ::unlink(p.staged.c_str());  // a leftover from a crashed run
-    if (auto s = write_file(p.staged, c.content); !s) {
+    auto fd = write_file(p.staged, c.content);
+    if (!fd) {
       ::unlink(p.staged.c_str());
       p.staged.clear();
-      return rollback(s.error());
+      return rollback(fd.error());
     }
+    p.fd = *fd;
     pending.push_back(std::move(p));
+  }
+
+  // Durable before any target is replaced (write_file: why only now).
+  for (auto& p : pending) {
+    if (p.fd < 0) continue;
+    const bool synced = ::fsync(p.fd) == 0;
+    const bool closed = ::close(p.fd) == 0;
+    p.fd = -1;
+    if (!synced || !closed) return rollback(errno_error(p.staged, "cannot write"));
   }
 
   // Commit: replace each target, keeping a hard-linked backup of the old one.

@@ -17,11 +17,11 @@ max_resets = 2
 window = "10m"
 cooldown = "0s"
 TOML
-"$usbrecover_gen" --rules-dir /etc/udev/rules.d --unit-dir /etc/systemd/system --quiet ||
-  fail "usbrecover-gen rejected the storm table"
-systemd-hwdb --usr update  # the ids are in /etc/udev/hwdb.d/70-usbrecover.hwdb
-udevadm control --reload
-systemctl daemon-reload
+# What an administrator runs after editing a table: validate, write into /etc (the ids into
+# /etc/udev/hwdb.d), compile the hwdb, reload udev and systemd, trigger the table's devices.
+"$usbrecover_gen" --apply >/tmp/4-apply.log 2>&1 ||
+  fail "usbrecover-gen --apply failed: $(tail -5 /tmp/4-apply.log)"
+[ -f /etc/udev/hwdb.d/70-usbrecover.hwdb ] || fail "--apply wrote no hwdb into /etc/udev/hwdb.d"
 dev=$(ups_dev)
 udevadm trigger --action=change --settle "$SYS/$dev"
 udevadm info --query=property --path="$SYS/$dev" | grep -qx 'USBRECOVER_MAX_RESETS=2' ||
