@@ -44,6 +44,11 @@ int cmd_explain(const Args& args, Context& ctx) {
     explain_usage(ctx.out);
     return kExitOk;
   }
+  if (o.controller || !o.properties.empty() || o.trigger == Trigger::ControllerDied) {
+    ctx.err << "usbrecover: explain: '--controller', '--property' and '--trigger controller-died' are "
+               "handle's (the watcher's hand-over of a dead controller)\n";
+    return kExitUsage;
+  }
   auto prepared = prepare_device(o, ctx, false, [&](Priority, const std::string& msg) {
     ctx.err << "usbrecover: explain: " << terminal_safe(msg) << "\n";
   });

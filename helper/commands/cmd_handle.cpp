@@ -33,13 +33,17 @@ void handle_usage(std::ostream& os) {
         "                         (--match SELECTOR [--serial S] | --nut-instance NAME [--ups-conf PATH])\n"
         "       usbrecover handle --trigger service-stale --unit UNIT --nut-instance NAME [--reason TEXT]\n"
         "       usbrecover handle --trigger port-failed --port PORTPATH\n"
+        "       usbrecover handle --trigger controller-died --controller NAME --port PORTPATH\n"
+        "                         --property USBRECOVER_KEY=VALUE...\n"
         "       options: [--timeout DUR] [--metrics FILE] [--dry-run] [--json]\n"
         "\n"
         "Run by usbrecover@.service (add), by the drop-ins of services that use a table device\n"
         "(service-start before the service opens it, service-stop after it ends) and by\n"
         "usbrecover watch (service-stale: a NUT driver whose data stays stale or that hangs is\n"
         "recorded as failed and restarted, so its start recovers the device; port-failed: a port a\n"
-        "table entry covers on which nothing could be enumerated). Probes the device, decides,\n"
+        "table entry covers on which nothing could be enumerated; controller-died: the host\n"
+        "controller a table device was on died, and the watcher passes the device's port and the\n"
+        "entry's properties as udev gave them, for a controller rebind). Probes the device, decides,\n"
         "recovers it if needed and allowed, and verifies it came back. --dry-run decides and prints\n"
         "the decision without acting or recording anything.\n"
         "\n"
@@ -102,8 +106,8 @@ int cmd_handle(const Args& args, Context& ctx) {
     return kExitOk;
   }
   if (!o.trigger || *o.trigger == Trigger::Manual) {
-    ctx.err << "usbrecover: handle: '--trigger' must be add, service-start, service-stop, service-stale or "
-               "port-failed\n";
+    ctx.err << "usbrecover: handle: '--trigger' must be add, service-start, service-stop, service-stale, "
+               "port-failed or controller-died\n";
     return kExitUsage;
   }
   const Trigger trigger = *o.trigger;
@@ -111,8 +115,16 @@ int cmd_handle(const Args& args, Context& ctx) {
     ctx.err << "usbrecover: handle: '--trigger add' goes with '--syspath'\n";
     return kExitUsage;
   }
-  if ((trigger == Trigger::PortFailed) != o.port.has_value()) {
-    ctx.err << "usbrecover: handle: '--port' goes with '--trigger port-failed', and only with it\n";
+  const bool dead_controller = trigger == Trigger::ControllerDied;
+  if ((trigger == Trigger::PortFailed || dead_controller) != o.port.has_value()) {
+    ctx.err
+        << "usbrecover: handle: '--port' goes with '--trigger port-failed' or 'controller-died', and only "
+           "with them\n";
+    return kExitUsage;
+  }
+  if (dead_controller != o.controller.has_value() || dead_controller == o.properties.empty()) {
+    ctx.err << "usbrecover: handle: '--controller' and '--property' go with '--trigger controller-died', "
+               "and only with it\n";
     return kExitUsage;
   }
   if (trigger == Trigger::ServiceStale && (!o.target.nut_instance || o.unit.empty())) {
@@ -166,6 +178,29 @@ int cmd_handle(const Args& args, Context& ctx) {
       keep_resumed(awake, *port_reader, port_context->snapshot.peer_hub->device, note);
     reader_ptr = &*port_reader;
     dc = &*port_context;
+  } else if (dead_controller) {
+    auto r = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root,
+                                                .mountinfo = ctx.mountinfo,
+                                                .swaps = ctx.swaps,
+                                                .proc_root = ctx.proc_root});
+    if (!r) {
+      info(Priority::Err, nullptr, "handle: " + r.error().message());
+      return kExitSoftware;
+    }
+    port_reader = std::move(*r);
+    auto table = policy_from_properties(o.properties);
+    if (!table) {
+      info(Priority::Err, nullptr, "handle: --property: " + table.error().message());
+      return kExitData;
+    }
+    auto pc = read_dead_controller_context(*port_reader, *o.port, *o.controller, std::move(*table));
+    if (!pc) {
+      info(Priority::Err, nullptr, "handle: port " + terminal_safe(*o.port) + ": " + pc.error().message());
+      return kExitNotFound;
+    }
+    port_context = std::move(*pc);
+    reader_ptr = &*port_reader;
+    dc = &*port_context;
   } else {
     prepared = prepare_device(o, ctx, trigger == Trigger::Add, [&](Priority p, const std::string& msg) {
       info(p, nullptr, "handle: " + msg);
@@ -206,7 +241,28 @@ int cmd_handle(const Args& args, Context& ctx) {
       return busy ? (trigger == Trigger::Add ? kExitOk : kExitTempFail) : kExitSoftware;
     }
     lock = std::move(*l);
-    if (trigger == Trigger::PortFailed) {
+    if (dead_controller) {
+      // A run before this one (or a person) may have bound it again, or the device may be back.
+      if (auto there = reader.device(dc->snapshot.device.syspath);
+          there && expected_device(*there, dc->table->ids)) {
+        info(Priority::Info, nullptr,
+             "handle: nothing to do: " + describe_device(*there) + " is on port " +
+                 dc->snapshot.device.port_path + " again");
+        return kExitOk;
+      }
+      if (!controller_dead(reader, ctx.sysfs_root, dc->snapshot.controller)) {
+        info(Priority::Info, nullptr,
+             "handle: nothing to do: host controller " + dc->snapshot.controller.name + " answers again");
+        return kExitOk;
+      }
+      auto table = *dc->table;
+      auto now = read_dead_controller_context(reader, *o.port, *o.controller, std::move(table));
+      if (!now) {
+        info(Priority::Warning, nullptr, "handle: port " + *o.port + ": " + now.error().message());
+        return kExitNotFound;
+      }
+      *dc = std::move(*now);
+    } else if (trigger == Trigger::PortFailed) {
       // The kernel (or a run this one waited for) may have enumerated a device there since.
       if (auto there = reader.device(dc->snapshot.device.syspath);
           there && expected_device(*there, dc->table->ids)) {

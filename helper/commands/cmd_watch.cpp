@@ -87,7 +87,8 @@ void watch_usage(std::ostream& os) {
         "does not answer PING (restarted, so that its start recovers the device); a port a table\n"
         "entry covers on which the kernel gave up enumerating (handle --trigger port-failed); an\n"
         "over-current (recorded: no method powers the port on again within the window); a dead\n"
-        "host controller (reported). Run by usbrecover-watch.service.\n"
+        "host controller (reported; handed over as handle --trigger controller-died when the entry\n"
+        "of a table device that was on it allows `controller`). Run by usbrecover-watch.service.\n"
         "\n"
         "  --dry-run         notice and print, one JSON object a line, what would be done; act on nothing\n"
         "  --kmsg FILE       read kernel log records from FILE (/dev/kmsg's format), print each USB\n"
@@ -149,7 +150,8 @@ std::string parse_watch_options(const Args& args, WatchOptions& o) {
   return {};
 }
 
-/// One kernel event as a JSON line, with the table entry that covers its port.
+/// One kernel event as a JSON line, with the table entry that covers its port (for a dead
+/// controller, the entry of the table device on it that allows a rebind).
 void event_json(std::ostream& os, const KernelEvent& e,
                 const std::optional<std::pair<std::string, TablePolicy>>& entry, const std::string& action) {
   JsonWriter j(os, false);
@@ -195,6 +197,7 @@ int watch_kmsg_file(const WatchOptions& o, Context& ctx) {
   auto reader = SnapshotReader::open(ReaderOptions{
       .dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps, .proc_root = ctx.proc_root});
   std::size_t bad = 0;
+  std::optional<std::vector<ControllerCover>> covers;  // read at the first dead controller
   for (std::string_view raw : split_kmsg_records(text)) {
     auto record = parse_kmsg_record(raw);
     if (!record) {
@@ -204,9 +207,18 @@ int watch_kmsg_file(const WatchOptions& o, Context& ctx) {
     auto event = recognise_kernel_record(*record);
     if (!event) continue;
     std::optional<std::pair<std::string, TablePolicy>> entry;
-    if (reader && event->kind != KernelEvent::Kind::ControllerDied)
+    std::string action;
+    if (reader && event->kind == KernelEvent::Kind::ControllerDied) {
+      if (!covers) covers = controller_covers(*reader);
+      if (const ControllerCover* c = cover_of(*covers, event->controller)) {
+        entry = std::pair{c->port_path, c->table};
+        action = "would run: usbrecover handle --trigger controller-died --controller " + c->controller +
+                 " --port " + c->port_path + " --property …";
+      }
+    } else if (reader) {
       entry = port_entry(*reader, ctx.sysfs_root, event->port);
-    event_json(ctx.out, *event, entry, "");
+    }
+    event_json(ctx.out, *event, entry, action);
   }
   if (bad > 0)
     ctx.err << "usbrecover: watch: " << bad << " line(s) of '" << terminal_safe(*o.kmsg_file)
@@ -284,6 +296,7 @@ class Watcher {
   int kmsg_ = -1;
   int signals_ = -1;
   std::vector<Driver> drivers_;
+  std::vector<ControllerCover> covers_;    ///< the table devices a dead controller could be rebound for
   std::map<pid_t, std::string> children_;  ///< pid -> what it handles ("port 1-1.2", a unit)
   std::optional<Time> rediscover_at_;
   std::optional<Time> end_at_;
@@ -324,6 +337,7 @@ Status Watcher::open_sources() {
 }
 
 void Watcher::discover() {
+  covers_ = controller_covers(reader_);
   NutTargets found = find_nut_targets(reader_, ctx_, o_.ups_conf, o_.statepath);
   // Keep what is known of a driver that is still watched (its connection and its episode).
   std::vector<Driver> next;
@@ -394,16 +408,29 @@ void Watcher::on_kernel_event(const KernelEvent& e, Time now) {
     return;
   }
   if (e.kind == KernelEvent::Kind::ControllerDied) {
+    // What was on it is known from before: its devices, with their udev properties, are being
+    // disconnected now.
+    const ControllerCover* cover = cover_of(covers_, e.controller);
+    const bool busy = std::any_of(children_.begin(), children_.end(),
+                                  [&](const auto& c) { return c.second == "controller " + e.controller; });
     if (o_.dry_run) {
       std::ostringstream os;
-      event_json(os, e, std::nullopt, "");
+      event_json(os, e, cover ? std::optional{std::pair{cover->port_path, cover->table}} : std::nullopt,
+                 cover && !busy ? "would run: usbrecover handle --trigger controller-died --controller " +
+                                      e.controller + " --port " + cover->port_path + " --property …"
+                                : "");
       emit(os.str());
       return;
     }
     info(Priority::Err, message_id::kControllerDied,
          "host controller " + e.controller + " died (kernel: " + e.message +
-             "); every USB device on it is gone until it is bound to its driver again",
+             "); every USB device on it is gone until it is bound to its driver again" +
+             (!cover ? "; no table entry of a device on it allows a controller rebind"
+              : busy ? "; usbrecover handle is recovering it already"
+                     : "; handing it to usbrecover handle for " + cover->table.name + " on port " +
+                           cover->port_path),
          {{"USBRECOVER_CONTROLLER", e.controller}});
+    if (cover && !busy) spawn(controller_died_args(*cover));
     return;
   }
   auto entry = port_entry(reader_, ctx_.sysfs_root, e.port);
@@ -758,6 +785,7 @@ pid_t Watcher::spawn(const std::vector<std::string>& args) {
   }
   std::string what = args.size() > 4 ? args[3] + " " + args[4] : args.front();
   if (args.size() > 4 && args[2] == "port-failed") what = "port " + args[4];
+  if (args.size() > 4 && args[2] == "controller-died") what = "controller " + args[4];
   children_[pid] = what;
   return pid;
 }

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "commands/entry.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <ostream>
 
@@ -105,6 +109,38 @@ Result<DeviceContext> read_port_context(SnapshotReader& reader, const std::strin
   return dc;
 }
 
+Result<DeviceContext> read_dead_controller_context(SnapshotReader& reader, const std::string& port_path,
+                                                   const std::string& controller, TablePolicy table) {
+  auto snap = reader.dead_controller_snapshot(port_path);
+  if (!snap) return snap.error();
+  if (snap->controller.name != controller)
+    return Error{.context = {},
+                 .object = port_path,
+                 .reason = "is on host controller " + snap->controller.name + ", not " + controller,
+                 .errnum = 0};
+  DeviceContext dc;
+  dc.table = std::move(table);
+  dc.snapshot = std::move(*snap);
+  dc.key = connector_key(dc.snapshot);
+  return dc;
+}
+
+bool controller_dead(SnapshotReader& reader, const std::string& sysfs_root, const Controller& controller) {
+  for (unsigned bus : controller.buses) {
+    auto root = reader.device(sysfs_root + "/bus/usb/devices/usb" + std::to_string(bus));
+    if (!root) continue;
+    // usbfs refuses to open a device the kernel marked not attached, as usb_hc_died() marks
+    // the root hubs of a dead controller.
+    const int fd = ::open(reader.usbfs_node(*root).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::close(fd);
+      continue;
+    }
+    if (errno == ENODEV) return true;
+  }
+  return false;
+}
+
 std::string who(const DeviceContext& dc) {
   const UsbDevice& d = dc.snapshot.device;
   if (!dc.snapshot.device_present) return "port '" + d.port_path + "'";
@@ -129,11 +165,12 @@ std::string parse_entry_options(const Args& args, EntryOptions& o, bool position
       o.dry_run = true;
     } else if (a == "--trigger") {
       if (!(v = value()))
-        return "'--trigger' needs a value (add, service-start, service-stop, service-stale, port-failed)";
+        return "'--trigger' needs a value (add, service-start, service-stop, service-stale, port-failed, "
+               "controller-died)";
       o.trigger = trigger_from_string(*v);
       if (!o.trigger)
         return "unknown trigger '" + terminal_safe(*v) +
-               "' (expected add, service-start, service-stop, service-stale, port-failed)";
+               "' (expected add, service-start, service-stop, service-stale, port-failed, controller-died)";
     } else if (a == "--syspath") {
       if (!(v = value())) return "'--syspath' needs a path";
       o.target.syspath = *v;
@@ -152,6 +189,17 @@ std::string parse_entry_options(const Args& args, EntryOptions& o, bool position
     } else if (a == "--port") {
       if (!(v = value())) return "'--port' needs a port path";
       o.port = *v;
+    } else if (a == "--controller") {
+      if (!(v = value())) return "'--controller' needs the controller's name (a PCI address)";
+      o.controller = *v;
+    } else if (a == "--property") {
+      if (!(v = value())) return "'--property' needs NAME=VALUE";
+      const auto eq = v->find('=');
+      if (eq == std::string::npos || !v->starts_with("USBRECOVER_") ||
+          v->find_first_of("\n\r") != std::string::npos)
+        return "bad '--property' '" + terminal_safe(*v) + "' (expected USBRECOVER_NAME=VALUE on one line)";
+      if (!o.properties.emplace(v->substr(0, eq), v->substr(eq + 1)).second)
+        return "'--property' " + terminal_safe(v->substr(0, eq)) + " is given twice";
     } else if (a == "--reason") {
       if (!(v = value())) return "'--reason' needs words";
       o.reason = *v;

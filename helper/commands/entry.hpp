@@ -40,6 +40,16 @@ std::string who(const DeviceContext& dc);
 Result<DeviceContext> read_port_context(SnapshotReader& reader, const std::string& sysfs_root,
                                         const std::string& port_path);
 
+/// The context of the device that was on port `port_path` when host controller `controller`
+/// died (`handle --trigger controller-died`): `table` is its entry, as the watcher saw it on the
+/// device; the snapshot names the port and reads the controller (dead_controller_snapshot). An
+/// Error when the port is not one, its bus is gone, or it is on another controller.
+Result<DeviceContext> read_dead_controller_context(SnapshotReader& reader, const std::string& port_path,
+                                                   const std::string& controller, TablePolicy table);
+
+/// Whether `controller` is dead: usbfs refuses to open one of its root hubs with ENODEV.
+bool controller_dead(SnapshotReader& reader, const std::string& sysfs_root, const Controller& controller);
+
 /// The snapshot scope a policy needs: the whole controller only when `controller` is on its
 /// ladder.
 SnapshotScope scope_for(const Policy& policy);
@@ -56,9 +66,11 @@ struct EntryOptions {
   TargetSpec target;
   std::optional<std::string> selector;  ///< explain's positional SELECTOR
   std::optional<Trigger> trigger;
-  std::string unit;                 ///< --unit, the service a drop-in runs for
-  std::optional<std::string> port;  ///< --port, for --trigger port-failed
-  std::string reason;               ///< --reason, for --trigger service-stale
+  std::string unit;                       ///< --unit, the service a drop-in runs for
+  std::optional<std::string> port;        ///< --port, for --trigger port-failed and controller-died
+  std::optional<std::string> controller;  ///< --controller, for --trigger controller-died
+  Properties properties;  ///< --property NAME=VALUE: the entry the watcher saw on a dead controller
+  std::string reason;     ///< --reason, for --trigger service-stale
   Millis timeout = std::chrono::seconds(60);
   bool json = false;
   bool probe = false;    ///< explain --probe

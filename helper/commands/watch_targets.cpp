@@ -9,6 +9,7 @@
 #include "commands/target.hpp"
 #include "decide/history.hpp"
 #include "decide/ups_conf.hpp"
+#include "properties.hpp"
 #include "snapshot/sysfs.hpp"
 #include "util/md5.hpp"
 
@@ -80,6 +81,46 @@ NutTargets find_nut_targets(SnapshotReader& reader, const Context& ctx, const st
     out.watched.push_back(std::move(t));
   }
   return out;
+}
+
+std::vector<ControllerCover> controller_covers(SnapshotReader& reader) {
+  std::vector<ControllerCover> out;
+  auto devices = reader.all_devices();
+  if (!devices) return out;
+  for (const UsbDevice& d : *devices) {
+    if (d.is_root_hub) continue;
+    auto props = udev_properties(d.syspath);
+    if (!props || !has_table_properties(*props)) continue;
+    auto table = policy_from_properties(*props);
+    if (!table) continue;
+    const auto& methods = table->policy.methods;
+    if (std::find(methods.begin(), methods.end(), Method::Controller) == methods.end()) continue;
+    auto ctrl = reader.controller(d);
+    if (!ctrl) continue;
+    ControllerCover c{ctrl->name, d.port_path, std::move(*table), {}};
+    // Its entry's own properties (a hub's port entries are the ports'), and which device it is.
+    for (auto& [name, value] : *props)
+      if (name.starts_with("USBRECOVER_") && !name.starts_with("USBRECOVER_PORT")) c.properties[name] = value;
+    c.properties.try_emplace(prop::kIds, hex4(d.vendor) + ":" + hex4(d.product));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+const ControllerCover* cover_of(const std::vector<ControllerCover>& covers, const std::string& controller) {
+  auto it = std::find_if(covers.begin(), covers.end(),
+                         [&](const ControllerCover& c) { return c.controller == controller; });
+  return it == covers.end() ? nullptr : &*it;
+}
+
+std::vector<std::string> controller_died_args(const ControllerCover& cover) {
+  std::vector<std::string> args{"handle",         "--trigger", "controller-died", "--controller",
+                                cover.controller, "--port",    cover.port_path};
+  for (const auto& [name, value] : cover.properties) {
+    args.emplace_back("--property");
+    args.push_back(name + "=" + value);
+  }
+  return args;
 }
 
 std::optional<std::pair<std::string, TablePolicy>> port_entry(SnapshotReader& reader,

@@ -43,6 +43,28 @@ std::string nut_unit_instance(const std::string& section);
 NutTargets find_nut_targets(SnapshotReader& reader, const Context& ctx, const std::string& ups_conf,
                             const std::string& statepath);
 
+/// A table device whose entry allows a controller rebind, as the watcher last saw it: its host
+/// controller, its port, and its entry's properties as udev gave them, which is what
+/// `handle --trigger controller-died` is handed once the controller is dead and the device, with
+/// its udev properties, is gone.
+struct ControllerCover {
+  std::string controller;  ///< the host controller's name ("0000:00:14.0")
+  std::string port_path;   ///< "1-1.2"
+  TablePolicy table;
+  Properties properties;  ///< USBRECOVER_*, with USBRECOVER_IDS naming the device's own ids
+};
+
+/// Every table device on the system whose entry has `controller` among its methods, by bus and
+/// port path.
+std::vector<ControllerCover> controller_covers(SnapshotReader& reader);
+
+/// The first of `covers` on `controller`, or nullptr.
+const ControllerCover* cover_of(const std::vector<ControllerCover>& covers, const std::string& controller);
+
+/// The arguments of the hand-over: "handle --trigger controller-died --controller … --port …
+/// --property …".
+std::vector<std::string> controller_died_args(const ControllerCover& cover);
+
 /// The table entry that covers port `port_path` (its hub carries the entry as
 /// USBRECOVER_PORT<N>_* properties), also through the port's USB3 peer; with the port path the
 /// entry names. nullopt when none covers it or the hub is not there.

@@ -8,8 +8,8 @@ namespace usbrecover {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kTriggerNames = {"manual",       "add",         "service-start",
-                                                           "service-stop", "port-failed", "service-stale"};
+constexpr std::array<std::string_view, 7> kTriggerNames = {
+    "manual", "add", "service-start", "service-stop", "port-failed", "service-stale", "controller-died"};
 
 std::string when(EpochMs at, EpochMs now) {
   return at <= now ? "now" : "in " + format_duration(Millis(at - now));
@@ -60,6 +60,10 @@ bool needs_recovery(const PlannerInput& in, std::string& why) {
     }
     case Trigger::PortFailed:
       why = "nothing could be enumerated on port " + in.snapshot.device.port_path + " (the kernel gave up)";
+      return true;
+    case Trigger::ControllerDied:
+      why = "host controller " + in.snapshot.controller.name + " died and took the device on port " +
+            in.snapshot.device.port_path + " with it";
       return true;
     case Trigger::Add:
     case Trigger::Manual:
@@ -238,6 +242,23 @@ Decision decide(const PlannerInput& in) {
       r.plan = std::move(*plan);
     }
     d.ladder.push_back(std::move(r));
+  }
+
+  // A dead controller answers nothing below it: only binding it to its driver again reaches the
+  // device, and that re-enumerates every device on it, so the policy must allow collateral even
+  // when nothing else is left there to disturb.
+  if (in.trigger == Trigger::ControllerDied) {
+    for (auto& r : d.ladder) {
+      if (r.method == Method::Controller && !r.usable) continue;
+      if (r.method == Method::Controller && p.allow_collateral) continue;
+      r.usable = false;
+      r.why = r.method == Method::Controller
+                  ? "a rebind re-enumerates every device on host controller " + in.snapshot.controller.name +
+                        "; the policy does not allow collateral"
+                  : "host controller " + in.snapshot.controller.name +
+                        " is dead: only binding it to its driver again reaches the device";
+      r.plan = Plan{};
+    }
   }
 
   // A port that reported an over-current within the window is not powered on again: port-power,

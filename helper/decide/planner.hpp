@@ -20,12 +20,13 @@ namespace usbrecover {
 
 /// Why the helper runs.
 enum class Trigger {
-  Manual,        ///< a person asked (explain without --trigger)
-  Add,           ///< udev: a table device was plugged in or re-enumerated
-  ServiceStart,  ///< ExecStartPre of a service about to open the device
-  ServiceStop,   ///< ExecStopPost of that service: only records how it ended
-  PortFailed,    ///< the watcher: nothing could be enumerated on a port a table entry covers
-  ServiceStale,  ///< the watcher: the service's data went stale or it hangs (decided as a start)
+  Manual,          ///< a person asked (explain without --trigger)
+  Add,             ///< udev: a table device was plugged in or re-enumerated
+  ServiceStart,    ///< ExecStartPre of a service about to open the device
+  ServiceStop,     ///< ExecStopPost of that service: only records how it ended
+  PortFailed,      ///< the watcher: nothing could be enumerated on a port a table entry covers
+  ServiceStale,    ///< the watcher: the service's data went stale or it hangs (decided as a start)
+  ControllerDied,  ///< the watcher: the host controller the device was on died; only a rebind reaches it
 };
 std::string_view to_string(Trigger t);
 std::optional<Trigger> trigger_from_string(std::string_view s);

@@ -683,6 +683,28 @@ Result<Snapshot> SnapshotReader::port_snapshot(const std::string& hub_syspath, u
   return s;
 }
 
+Result<Snapshot> SnapshotReader::dead_controller_snapshot(const std::string& port_path) {
+  const auto dash = port_path.find('-');
+  if (!hub_of_port_path(port_path) || dash == std::string::npos)
+    return Error{"", port_path, "is not a port path", 0};
+  auto root = impl_->read(impl_->options.sysfs_root + "/bus/usb/devices/usb" + port_path.substr(0, dash));
+  if (!root) return root.error();
+  Snapshot s;
+  s.device_present = false;
+  s.device.sysname = port_path;
+  s.device.port_path = port_path;
+  s.device.busnum = root->busnum;
+  // Where the device's directory will be again: one level per tier ("usb1/1-1/1-1.2").
+  s.device.syspath = root->syspath;
+  for (std::size_t dot = dash; dot != std::string::npos; dot = port_path.find('.', dot + 1))
+    s.device.syspath += "/" + port_path.substr(0, port_path.find('.', dot + 1));
+  auto ctrl = controller(*root);
+  if (!ctrl) return ctrl.error();
+  s.controller = std::move(*ctrl);
+  if (auto st = surround(s, SnapshotScope::Controller); !st) return st.error();
+  return s;
+}
+
 Status SnapshotReader::surround(Snapshot& s, SnapshotScope scope_kind) {
   std::string own_port_subtree;   // devices powered through the same port as this one
   std::string peer_port_subtree;  // the USB3/USB2 peer of that port

@@ -71,6 +71,12 @@ class SnapshotReader {
   Result<Snapshot> port_snapshot(const std::string& hub_syspath, unsigned number,
                                  SnapshotScope scope = SnapshotScope::Controller);
 
+  /// The snapshot of the device that was at `port_path` ("1-1.2") when its host controller
+  /// died: the device only names the port (device_present false), no hub is read (a dead
+  /// controller answers nothing below it), the controller and what is still on it are. An Error
+  /// when the port path is not one or its bus is not there.
+  Result<Snapshot> dead_controller_snapshot(const std::string& port_path);
+
   /// One USB device with its interfaces, nothing around it (no mounts, no table entry). An
   /// Error naming `syspath` with errno when there is nothing there, "not a USB device" for
   /// anything else.

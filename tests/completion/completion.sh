@@ -72,7 +72,7 @@ expect "subcommands by prefix" "$(complete_words _usbrecover usbrecover re)" "re
 expect "methods" "$(complete_words _usbrecover usbrecover reset 1-1.2 --method '')" \
   "authorize controller device hub port-power rebind warm-reset"
 expect "handle's triggers" "$(complete_words _usbrecover usbrecover handle --trigger '')" \
-  "add port-failed service-stale service-start service-stop"
+  "add controller-died port-failed service-stale service-start service-stop"
 expect "explain's triggers" "$(complete_words _usbrecover usbrecover explain 1-1.2 --trigger '')" \
   "add service-start service-stop"
 expect "selectors of the devices present" "$(complete_words _usbrecover usbrecover reset '')" \

@@ -64,6 +64,19 @@ inline Snapshot ups_alone_on_hub() {
   return s;
 }
 
+/// The UPS's port after its host controller died: nothing below the root hubs, no hub to read.
+inline Snapshot ups_on_a_dead_controller() {
+  Snapshot s = ups_behind_hub();
+  s.device_present = false;
+  s.device.vendor = s.device.product = 0;
+  s.hub.reset();
+  s.port.reset();
+  s.hub_siblings.clear();
+  s.controller_devices.clear();
+  s.controller_devices_read = true;
+  return s;
+}
+
 /// A USB 3.20 disk at 5000 Mbit/s alone on port 4 of the xHCI SuperSpeed root hub usb2.
 inline Snapshot disk_at_superspeed() {
   Snapshot s = ups_alone_on_hub();

@@ -222,6 +222,44 @@ TEST(Planner, AllowsCollateralWhenThePolicySays) {
   EXPECT_EQ(d.ladder[0].why, "disturbs 1 other device(s); the policy allows collateral");
 }
 
+// A dead controller answers nothing below it: of the whole ladder only a rebind can reach the
+// device, and only with collateral allowed, since it re-enumerates everything on the controller.
+TEST(Planner, ADeadControllerIsRecoveredByARebindOnlyWithCollateralAllowed) {
+  Policy p;
+  p.methods = {Method::Device, Method::PortPower, Method::Controller};
+  auto refused = decide_for(testing::ups_on_a_dead_controller(), p, {}, Trigger::ControllerDied, {});
+  EXPECT_EQ(refused.verdict, Decision::Verdict::Refuse);
+  EXPECT_EQ(refused.reasons.front(),
+            "host controller 0000:00:14.0 died and took the device on port 1-1.2 with it");
+  EXPECT_EQ(refused.ladder[0].why,
+            "host controller 0000:00:14.0 is dead: only binding it to its driver again reaches the device");
+  EXPECT_EQ(refused.ladder[2].why,
+            "a rebind re-enumerates every device on host controller 0000:00:14.0; the policy does not allow "
+            "collateral");
+  EXPECT_THAT(refused.reasons, Contains("controller: " + refused.ladder[2].why));
+
+  p.allow_collateral = true;
+  auto d = decide_for(testing::ups_on_a_dead_controller(), p, {}, Trigger::ControllerDied, {});
+  EXPECT_EQ(d.verdict, Decision::Verdict::Recover);
+  EXPECT_THAT(tried(d), ElementsAre(Method::Controller));
+  EXPECT_EQ(d.ladder[2].plan.steps.size(), 2U) << "unbind, then bind";
+}
+
+TEST(Planner, ADeadControllerStillKeepsTheBudget) {
+  Policy p;
+  p.methods = {Method::Controller};
+  p.allow_collateral = true;
+  p.max_resets = 2;
+  History h;
+  h.attempts = {failed_attempt(Method::Controller, kNow - 20 * kMinute),
+                failed_attempt(Method::Controller, kNow - 10 * kMinute)};
+  auto d = decide_for(testing::ups_on_a_dead_controller(), p, h, Trigger::ControllerDied, {});
+  EXPECT_EQ(d.verdict, Decision::Verdict::Refuse);
+  EXPECT_THAT(d.summary, HasSubstr("2 recoveries in the last 1h (max_resets = 2)"));
+  EXPECT_EQ(to_string(Trigger::ControllerDied), "controller-died");
+  EXPECT_EQ(trigger_from_string("controller-died"), Trigger::ControllerDied);
+}
+
 TEST(Planner, StopsAtTheTopOfTheLadderWithAFinalError) {
   Policy p;
   p.methods = {Method::Device, Method::Authorize};

@@ -140,3 +140,45 @@ report_qemu_status() {
   tail -n 60 "$2" | sed 's/^/    | /' >&2
   return 1
 }
+
+# build_module SRC OUT: builds the out-of-tree module in directory SRC (its .c files and Kbuild)
+# against Debian's headers for $kver, the same version as $kpkg (downloaded with apt-get download
+# into the cache, nothing installed), and writes the .ko to OUT. Does nothing when OUT is newer
+# than SRC's files.
+build_module() {
+  local src=$1 out=$2 deb version abi minor hdir tmp pkg f newer=yes
+  for f in "$src"/*; do [ "$f" -nt "$out" ] && newer=no; done
+  [ -f "$out" ] && [ $newer = yes ] && return 0
+  deb=$(find "$cache" -maxdepth 1 -name "${kpkg}_*.deb" | sort -V | tail -1)
+  [ -n "$deb" ] || die "no $kpkg package in $cache to take the version from"
+  version=$(dpkg-deb -f "$deb" Version)
+  abi=${kver%-*}                          # 6.1.0-57
+  minor=$(echo "$kver" | cut -d. -f1,2)   # 6.1
+  hdir=$cache/headers-$kver
+  if [ ! -f "$hdir/complete" ]; then
+    rm -rf "$hdir"
+    tmp=$cache/tmp-headers.$$
+    rm -rf "$tmp"
+    mkdir -p "$tmp" "$hdir"
+    echo "$prog: downloading the headers of $kver ($version)" >&2
+    for pkg in "linux-headers-$kver" "linux-headers-$abi-common" "linux-kbuild-$minor"; do
+      (cd "$tmp" && apt-get download -q "$pkg=$version" 2>&1 |
+        grep -v '^W: Download is performed unsandboxed' >&2 || true)
+      f=$(find "$tmp" -maxdepth 1 -name "${pkg}_*.deb" | head -1)
+      [ -n "$f" ] || die "apt-get download $pkg=$version failed"
+      dpkg-deb -x "$f" "$hdir/root"
+    done
+    rm -rf "$tmp"
+    # The flavour's Makefile includes the common one by its installed path.
+    sed -i "s|^include /usr/src/|include $hdir/root/usr/src/|" "$hdir/root/usr/src/linux-headers-$kver/Makefile"
+    touch "$hdir/complete"
+  fi
+  tmp=$cache/tmp-module.$$
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  cp "$src"/* "$tmp/"
+  make -s -C "$hdir/root/usr/src/linux-headers-$kver" M="$tmp" modules >"$tmp/build.log" 2>&1 ||
+    { cat "$tmp/build.log" >&2; die "cannot build the module in $src"; }
+  cp "$tmp"/*.ko "$out"
+  rm -rf "$tmp"
+}

@@ -745,5 +745,105 @@ TEST(HandlePortFailed, BadPortsAreUsageOrNotFound) {
   EXPECT_THAT(b.err.str(), HasSubstr("port ../../etc: "));
 }
 
+/// A table device at 1-3, on the root hub, whose entry allows a controller rebind.
+std::string add_controller_device(Bed& b, bool allow_collateral) {
+  auto props = ups_props();
+  for (auto& [name, value] : props) {
+    if (name == "USBRECOVER_NAME") value = "UPS on the controller";
+    if (name == "USBRECOVER_SOURCE") value = "t.toml:20";
+    if (name == "USBRECOVER_METHODS") value = "device,controller";
+    if (name == "USBRECOVER_ALLOW_COLLATERAL") value = allow_collateral ? "1" : "0";
+  }
+  return b.bed->add_device(b.usb1, 3, testing::inno_tech_ups(props));
+}
+
+/// The entry's properties as the watcher hands them over, each as "--property NAME=VALUE".
+Args controller_died(bool allow_collateral, const std::string& controller = "0000:00:14.0") {
+  Args args{"--trigger", "controller-died", "--controller", controller, "--port", "1-3"};
+  for (const auto& [name, value] : ups_props()) {
+    std::string v = value;
+    if (name == "USBRECOVER_METHODS") v = "device,controller";
+    if (name == "USBRECOVER_ALLOW_COLLATERAL") v = allow_collateral ? "1" : "0";
+    args.push_back("--property");
+    args.push_back(name + "=" + v);
+  }
+  args.push_back("--property");
+  args.push_back("USBRECOVER_IDS=0665:5161");
+  return args;
+}
+
+// A dead controller is handed over for the table device on it whose entry allows `controller`,
+// with the port it was on (the live watcher knows it from before the death).
+TEST(WatchKmsg, ADeadControllerNamesTheEntryThatAllowsARebindAndTheHandOver) {
+  Bed b;
+  add_controller_device(b, true);
+  const std::string file = b.dir + "/kmsg";
+  std::ofstream(file)
+      << "3,105,5400,-;xhci_hcd 0000:00:14.0: HC died; cleaning up\n"
+      << "3,106,5500,-;xhci_hcd 0000:00:1d.0: xHCI host controller not responding, assume dead\n";
+  ASSERT_EQ(b.run(cmd_watch, {"--dry-run", "--kmsg", file}), kExitOk) << b.err.str();
+  EXPECT_EQ(b.out.str(),
+            "{\"event\":\"controller-died\",\"controller\":\"0000:00:14.0\",\"message\":\"xhci_hcd "
+            "0000:00:14.0: HC died; cleaning up\",\"entry\":{\"name\":\"UPS on the controller\",\"source\":"
+            "\"t.toml:20\",\"port\":\"1-3\"},\"action\":\"would run: usbrecover handle --trigger "
+            "controller-died --controller 0000:00:14.0 --port 1-3 --property …\"}\n"
+            "{\"event\":\"controller-died\",\"controller\":\"0000:00:1d.0\",\"message\":\"xhci_hcd "
+            "0000:00:1d.0: xHCI host controller not responding, assume dead\",\"entry\":null}\n");
+}
+
+TEST(HandleControllerDied, DecidesARebindOnlyWithCollateralAllowed) {
+  Bed b;
+  Args args = controller_died(false);
+  args.push_back("--dry-run");
+  EXPECT_EQ(b.run(cmd_handle, args), kExitRefused) << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("host controller 0000:00:14.0 died and took the device on port 1-3"));
+  EXPECT_THAT(b.out.str(), HasSubstr("the policy does not allow collateral"));
+  args = controller_died(true);
+  args.push_back("--dry-run");
+  EXPECT_EQ(b.run(cmd_handle, args), kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("/sys/bus/pci/drivers/xhci_hcd/unbind"));
+  EXPECT_TRUE(history_of(b, "1-3").attempts.empty());
+}
+
+TEST(HandleControllerDied, NothingToDoWhenTheDeviceOrTheControllerIsBack) {
+  Bed b;
+  const std::string ups3 = add_controller_device(b, true);
+  EXPECT_EQ(b.run(cmd_handle, controller_died(true)), kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("nothing to do: "));
+  EXPECT_THAT(b.err.str(), HasSubstr("is on port 1-3 again"));
+  umockdev_testbed_remove_device(b.bed->native(), ups3.c_str());
+  EXPECT_EQ(b.run(cmd_handle, controller_died(true)), kExitOk) << b.err.str();
+  EXPECT_THAT(b.err.str(), HasSubstr("nothing to do: host controller 0000:00:14.0 answers again"));
+  EXPECT_TRUE(history_of(b, "1-3").attempts.empty());
+}
+
+TEST(HandleControllerDied, BadHandOversAreUsageDataOrNotFound) {
+  Bed b;
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "controller-died", "--port", "1-3"}), kExitUsage);
+  EXPECT_THAT(b.err.str(), HasSubstr("'--controller' and '--property' go with '--trigger controller-died'"));
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "port-failed", "--port", "1-3", "--controller", "0000:00:14.0"}),
+            kExitUsage);
+  Args bad = controller_died(true);
+  bad.push_back("--property");
+  bad.push_back("NOT_OURS=1");
+  EXPECT_EQ(b.run(cmd_handle, bad), kExitUsage);
+  EXPECT_THAT(b.err.str(), HasSubstr("bad '--property' 'NOT_OURS=1'"));
+  bad = controller_died(true);
+  bad.push_back("--property");
+  bad.push_back("USBRECOVER_NAME=twice");
+  EXPECT_EQ(b.run(cmd_handle, bad), kExitUsage);
+  EXPECT_THAT(b.err.str(), HasSubstr("'--property' USBRECOVER_NAME is given twice"));
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "controller-died", "--controller", "0000:00:14.0", "--port",
+                               "1-3", "--property", "USBRECOVER_NAME=no schema"}),
+            kExitData);
+  EXPECT_THAT(b.err.str(), HasSubstr("--property: udev property USBRECOVER_SCHEMA: is missing"));
+  EXPECT_EQ(b.run(cmd_handle, controller_died(true, "0000:00:1d.0")), kExitNotFound);
+  EXPECT_THAT(b.err.str(), HasSubstr("is on host controller 0000:00:14.0, not 0000:00:1d.0"));
+  Args elsewhere = controller_died(true);
+  elsewhere[5] = "7-1";
+  EXPECT_EQ(b.run(cmd_handle, elsewhere), kExitNotFound);
+  EXPECT_EQ(b.run(cmd_explain, {"--port", "1-3", "--controller", "0000:00:14.0"}), kExitUsage);
+}
+
 }  // namespace
 }  // namespace usbrecover
