@@ -539,6 +539,38 @@ TEST(Handle, StartsAtTheMethodThatCuredTheDeviceLastTime) {
   EXPECT_EQ(port_disable(b), "0");
 }
 
+// A method usable when the run decided may not be on the device as an earlier method left it:
+// the run says it passed it over, and why, instead of trying it. Here the device reset fails and
+// takes the interface's driver with it, so there is nothing left to rebind.
+TEST(Handle, AMethodTheDeviceNoLongerAllowsIsPassedOverWithTheReason) {
+  Bed b("device,rebind", "0");
+  b.record_failed_service_run();
+  const std::string node = b.bed->devnode(b.ups);
+  // The interface's driver link and the DRIVER of its uevent go, as after an unbind (the
+  // testbed's own paths: umockdev does not redirect unlink(2) and writes).
+  const std::string intf = b.bed->root_dir() + Testbed::interface_path(b.ups, 0);
+  const std::string uevent = intf + "/uevent";
+  b.bed->usbfs().on_request(USBDEVFS_RESET, [&](testing::IoctlCall& c) -> testing::IoctlReply {
+    if (c.devnode() != node) return {0, 0};
+    std::ifstream in(uevent);
+    std::string line, unbound;
+    while (std::getline(in, line))
+      if (!line.starts_with("DRIVER=")) unbound += line + "\n";
+    std::ofstream(uevent, std::ios::trunc) << unbound;
+    fs::remove(intf + "/driver");
+    return {-1, EIO};
+  });
+  EXPECT_EQ(b.run(cmd_handle, {"--trigger", "service-start", "--match", "0665:5161"}), kExitFailed);
+  EXPECT_THAT(b.err.str(), HasSubstr("start with device"));
+  EXPECT_THAT(b.err.str(), HasSubstr("could not recover: tried device ("));
+  EXPECT_THAT(b.err.str(),
+              HasSubstr(", rebind (passed over: no kernel driver is bound to an interface of 1-1.1)"));
+  const History h = b.history();
+  ASSERT_EQ(h.attempts.size(), 1u) << "a method passed over is no attempt";
+  EXPECT_EQ(h.attempts[0].method, Method::Device);
+  EXPECT_FALSE(h.attempts[0].recovered);
+}
+
 TEST(Handle, FirstPutsBackWhatADeadRunLeftOff) {
   // A run powered the UPS's port off and was killed: its intent is on disk, unlocked. Without
   // the device there is no `add`; the next entry point to run (here the service's start) must
