@@ -42,12 +42,13 @@ std::string replace_all(std::string text, std::string_view from, std::string_vie
 
 /// How a sandboxed unit gets its writable state directory: systemd makes one below /run
 /// (RuntimeDirectory=, kept between runs) or /var/lib (StateDirectory=) itself; any other place
-/// must exist and is made writable.
+/// must exist and is made writable. Readable by all: the unprivileged watcher reads the history
+/// (the budget) there; only root writes.
 std::string state_dir_directives(const std::string& dir) {
   if (dir.starts_with("/run/") && dir.size() > 5)
-    return "RuntimeDirectory=" + dir.substr(5) + "\nRuntimeDirectoryPreserve=yes\nRuntimeDirectoryMode=0700";
+    return "RuntimeDirectory=" + dir.substr(5) + "\nRuntimeDirectoryPreserve=yes\nRuntimeDirectoryMode=0755";
   if (dir.starts_with("/var/lib/") && dir.size() > 9)
-    return "StateDirectory=" + dir.substr(9) + "\nStateDirectoryMode=0700";
+    return "StateDirectory=" + dir.substr(9) + "\nStateDirectoryMode=0755";
   return "ReadWritePaths=" + dir;
 }
 
@@ -429,6 +430,10 @@ std::vector<OutputFile> render(const Table& table, const RenderOptions& o) {
                  instantiate(embedded::kRepairTemplate, table, o)});
   out.push_back(
       {OutputFile::Dir::Units, "usbrecover-watch.service", instantiate(embedded::kWatchTemplate, table, o)});
+  out.push_back({OutputFile::Dir::Units, "usbrecover-handover.socket",
+                 instantiate(embedded::kHandOverSocketTemplate, table, o)});
+  out.push_back({OutputFile::Dir::Units, "usbrecover-handover@.service",
+                 instantiate(embedded::kHandOverTemplate, table, o)});
   for (const auto& [svc, rules] : rules_by_service(table))
     out.push_back({OutputFile::Dir::Units, svc + ".d/" + kDropInName, dropin_text(table, svc, rules, o)});
   std::sort(out.begin(), out.end(), [](const OutputFile& a, const OutputFile& b) {

@@ -49,8 +49,8 @@ std::string render_hwdb(const Table& table);
 /// The drop-in for one service, covering every rule that names it.
 std::string render_dropin(const Table& table, const std::string& service, const RenderOptions& options);
 /// Every file: the hwdb, the rules, usbrecover@.service, usbrecover-repair.service,
-/// usbrecover-watch.service, and one drop-in per service named in the table, sorted by
-/// directory and name.
+/// usbrecover-watch.service, usbrecover-handover.socket and usbrecover-handover@.service, and one drop-in per
+/// service named in the table, sorted by directory and name.
 std::vector<OutputFile> render(const Table& table, const RenderOptions& options);
 
 }  // namespace usbrecover::gen

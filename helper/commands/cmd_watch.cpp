@@ -72,6 +72,7 @@ struct WatchOptions {
   std::string statepath;
   std::string upsd = "127.0.0.1:3493";
   std::string kmsg = "/dev/kmsg";
+  std::string hand_over;  ///< --hand-over SOCKET: hand each case to `usbrecover handover` there
   Millis ping_every{30'000};
   Millis ping_timeout{10'000};
 };
@@ -80,6 +81,7 @@ void watch_usage(std::ostream& os) {
   os << "usage: usbrecover watch [--dry-run] [--duration DUR] [--ups-conf PATH] [--statepath DIR]\n"
         "                        [--upsd HOST:PORT] [--ping-every DUR] [--ping-timeout DUR] [--kmsg-device "
         "PATH]\n"
+        "                        [--hand-over SOCKET]\n"
         "       usbrecover watch --dry-run --kmsg FILE\n"
         "\n"
         "Notices what fails while a device is in use and hands each case to `usbrecover handle`:\n"
@@ -99,7 +101,10 @@ void watch_usage(std::ostream& os) {
         "  --upsd HOST:PORT  upsd, asked when a driver's socket is not there (default 127.0.0.1:3493)\n"
         "  --ping-every DUR  how often a driver (or upsd) is asked (default 30s)\n"
         "  --ping-timeout DUR  a driver that does not answer PING within DUR hangs (default 10s)\n"
-        "  --kmsg-device PATH  the kernel log to follow (default /dev/kmsg)\n";
+        "  --kmsg-device PATH  the kernel log to follow (default /dev/kmsg)\n"
+        "  --hand-over SOCKET  send each case to `usbrecover handover` listening on SOCKET (what\n"
+        "                    usbrecover-watch.service does: the watcher runs unprivileged); without\n"
+        "                    it the watcher runs `usbrecover handle` itself, which needs root\n";
 }
 
 std::string parse_watch_options(const Args& args, WatchOptions& o) {
@@ -134,6 +139,9 @@ std::string parse_watch_options(const Args& args, WatchOptions& o) {
     } else if (a == "--statepath") {
       if (!(v = value())) return "'--statepath' needs a directory";
       o.statepath = *v;
+    } else if (a == "--hand-over") {
+      if (!(v = value()) || !v->starts_with("/")) return "'--hand-over' needs the absolute path of a socket";
+      o.hand_over = *v;
     } else if (a == "--upsd") {
       if (!(v = value()) || v->find(':') == std::string::npos) return "'--upsd' needs HOST:PORT";
       o.upsd = *v;
@@ -234,13 +242,15 @@ std::string self_path() {
 }
 
 /// The live watcher. Single-threaded: one poll() over the kernel log, udev, the drivers'
-/// sockets and a signalfd; children (`usbrecover handle`) are reaped on SIGCHLD.
+/// sockets, a signalfd and the hand-overs under way; children (`usbrecover handle`, when the
+/// watcher runs them itself) are reaped on SIGCHLD.
 class Watcher {
  public:
   Watcher(const WatchOptions& o, Context& ctx, SnapshotReader reader)
       : o_(o), ctx_(ctx), reader_(std::move(reader)), log_(ctx.err, Logger::stderr_is_journal()) {}
   ~Watcher() {
     for (auto& d : drivers_) close_driver(d);
+    for (const auto& h : handovers_) ::close(h.first);
     if (kmsg_ >= 0) ::close(kmsg_);
     if (signals_ >= 0) ::close(signals_);
     if (monitor_) udev_monitor_unref(monitor_);
@@ -284,6 +294,9 @@ class Watcher {
   void show_driver(Driver& d, Time now);
   void hand_over(Driver& d, Time now);
   pid_t spawn(const std::vector<std::string>& args);
+  void hand_over_request(const std::vector<std::string>& args, const std::string& what);
+  void read_hand_over(int fd);
+  bool busy(const std::string& what) const;
   void reap();
   std::optional<Time> next_wakeup(Time now) const;
 
@@ -298,6 +311,7 @@ class Watcher {
   std::vector<Driver> drivers_;
   std::vector<ControllerCover> covers_;    ///< the table devices a dead controller could be rebound for
   std::map<pid_t, std::string> children_;  ///< pid -> what it handles ("port 1-1.2", a unit)
+  std::map<int, std::string> handovers_;   ///< --hand-over: connection -> what it handles
   std::optional<Time> rediscover_at_;
   std::optional<Time> end_at_;
   bool stop_ = false;
@@ -411,8 +425,7 @@ void Watcher::on_kernel_event(const KernelEvent& e, Time now) {
     // What was on it is known from before: its devices, with their udev properties, are being
     // disconnected now.
     const ControllerCover* cover = cover_of(covers_, e.controller);
-    const bool busy = std::any_of(children_.begin(), children_.end(),
-                                  [&](const auto& c) { return c.second == "controller " + e.controller; });
+    const bool busy = this->busy("controller " + e.controller);
     if (o_.dry_run) {
       std::ostringstream os;
       event_json(os, e, cover ? std::optional{std::pair{cover->port_path, cover->table}} : std::nullopt,
@@ -436,8 +449,7 @@ void Watcher::on_kernel_event(const KernelEvent& e, Time now) {
   auto entry = port_entry(reader_, ctx_.sysfs_root, e.port);
   std::string action;
   const std::string port = entry ? entry->first : e.port;
-  const bool busy = std::any_of(children_.begin(), children_.end(),
-                                [&](const auto& c) { return c.second == "port " + port; });
+  const bool busy = this->busy("port " + port);
   if (e.gave_up && entry && !busy) action = "usbrecover handle --trigger port-failed --port " + port;
   if (o_.dry_run) {
     std::ostringstream os;
@@ -475,33 +487,11 @@ void Watcher::on_over_current(const std::string& port, unsigned count, const std
     emit(os.str() + "\n");
     return;
   }
-  // Recorded on the connector's history: the planner powers no port on into it within the window.
-  const Policy policy = entry ? entry->second.policy : Policy{};
-  std::string key = port_key(port);
-  if (auto hub_port = hub_of_port_path(port)) {
-    if (auto hub = reader_.device(ctx_.sysfs_root + "/bus/usb/devices/" + hub_port->first)) {
-      if (auto snap = reader_.port_snapshot(hub->syspath, hub_port->second, SnapshotScope::Hub))
-        key = connector_key(*snap);
-    }
+  if (!o_.hand_over.empty()) {
+    hand_over_request({"over-current", port, std::to_string(count)}, "over-current " + port);
+    return;
   }
-  StateStore store(ctx_.state_dir);
-  const EpochMs now = epoch_now();
-  bool logged_before = false;
-  if (auto lock = store.lock(key, true)) {
-    auto history = store.load(key);
-    History h = history ? *history : History{};
-    logged_before = std::any_of(h.overcurrents.begin(), h.overcurrents.end(),
-                                [&](const OverCurrent& o) { return o.at > now - policy.window.count(); });
-    h.overcurrents.push_back({now, count});
-    (void)store.save(key, h);
-  }
-  if (logged_before) return;  // once a window: the journal has it, the planner knows
-  info(Priority::Err, message_id::kOverCurrent,
-       "USB port " + port + " reported an over-current" +
-           (count ? " (count " + std::to_string(count) + ")" : "") +
-           "; usbrecover will not power it on again for " + format_duration(policy.window) +
-           ": unplug the device and check it, its cable and the hub's power supply",
-       {{"USBRECOVER_PORT", port}});
+  record_over_current(reader_, ctx_, port, count, log_);
 }
 
 void Watcher::read_udev(Time now) {
@@ -765,6 +755,13 @@ void Watcher::tend_driver(Driver& d, Time now) {
 }
 
 pid_t Watcher::spawn(const std::vector<std::string>& args) {
+  std::string what = args.size() > 4 ? args[3] + " " + args[4] : args.front();
+  if (args.size() > 4 && args[2] == "port-failed") what = "port " + args[4];
+  if (args.size() > 4 && args[2] == "controller-died") what = "controller " + args[4];
+  if (!o_.hand_over.empty()) {
+    hand_over_request(args, what);
+    return 0;
+  }
   const std::string self = self_path();
   std::vector<char*> argv{const_cast<char*>(self.c_str())};
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -783,11 +780,46 @@ pid_t Watcher::spawn(const std::vector<std::string>& args) {
     info(Priority::Err, nullptr, "watch: cannot run " + self + ": " + std::strerror(rc));
     return 0;
   }
-  std::string what = args.size() > 4 ? args[3] + " " + args[4] : args.front();
-  if (args.size() > 4 && args[2] == "port-failed") what = "port " + args[4];
-  if (args.size() > 4 && args[2] == "controller-died") what = "controller " + args[4];
   children_[pid] = what;
   return pid;
+}
+
+void Watcher::hand_over_request(const std::vector<std::string>& args, const std::string& what) {
+  // One request a connection: the arguments, each ended by a NUL. The connection stays open
+  // until `usbrecover handover` has run them and answered with their exit status, so that the
+  // case counts as under way until then, as a child does.
+  std::string request;
+  for (const auto& a : args) request += a + '\0';
+  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  bool sent = false;
+  if (fd >= 0 && o_.hand_over.size() < sizeof addr.sun_path) {
+    std::memcpy(addr.sun_path, o_.hand_over.c_str(), o_.hand_over.size());
+    sent = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
+           ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size());
+  }
+  if (!sent) {
+    info(Priority::Err, nullptr,
+         "watch: cannot hand " + what + " over to " + o_.hand_over + ": " + std::strerror(errno) +
+             " (is usbrecover-handover.socket running?)");
+    if (fd >= 0) ::close(fd);
+    return;
+  }
+  handovers_[fd] = what;
+}
+
+void Watcher::read_hand_over(int fd) {
+  // The answer (the exit status) or the end of the connection: either way the case is done.
+  char status = 0;
+  (void)::recv(fd, &status, 1, MSG_DONTWAIT);
+  ::close(fd);
+  handovers_.erase(fd);
+}
+
+bool Watcher::busy(const std::string& what) const {
+  return std::any_of(children_.begin(), children_.end(), [&](const auto& c) { return c.second == what; }) ||
+         std::any_of(handovers_.begin(), handovers_.end(), [&](const auto& h) { return h.second == what; });
 }
 
 void Watcher::reap() {
@@ -838,6 +870,8 @@ int Watcher::run() {
     if (kmsg_ >= 0) fds.push_back({kmsg_, POLLIN, 0});
     const std::size_t first_driver = fds.size();
     for (const auto& d : drivers_) fds.push_back({d.fd, static_cast<short>(d.fd >= 0 ? POLLIN : 0), 0});
+    const std::size_t first_hand_over = fds.size();
+    for (const auto& h : handovers_) fds.push_back({h.first, POLLIN, 0});
     int timeout = -1;
     if (auto next = next_wakeup(now)) {
       const auto ms = std::chrono::duration_cast<Millis>(*next - now).count() + 1;
@@ -856,6 +890,8 @@ int Watcher::run() {
     for (std::size_t i = 0; i < drivers_.size(); ++i) {
       if (fds[first_driver + i].revents && drivers_[i].fd >= 0) read_driver(drivers_[i], now);
     }
+    for (std::size_t i = first_hand_over; i < fds.size(); ++i)
+      if (fds[i].revents) read_hand_over(fds[i].fd);
   }
   info(Priority::Info, nullptr, "watch: stopping");
   return kExitOk;

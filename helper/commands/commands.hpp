@@ -48,5 +48,6 @@ int cmd_explain(const Args& args, Context& ctx);
 int cmd_dispatch(const Args& args, Context& ctx);
 int cmd_handle(const Args& args, Context& ctx);
 int cmd_watch(const Args& args, Context& ctx);
+int cmd_handover(const Args& args, Context& ctx);
 
 }  // namespace usbrecover

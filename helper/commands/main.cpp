@@ -32,6 +32,8 @@ constexpr Command kCommands[] = {
     {"dispatch", usbrecover::cmd_dispatch, "start usbrecover@.service for a device (run by udev)"},
     {"watch", usbrecover::cmd_watch,
      "notice failures while devices are in use (run by usbrecover-watch.service)"},
+    {"handover", usbrecover::cmd_handover,
+     "run what the watcher hands over (run by usbrecover-handover@.service)"},
 };
 
 void usage(std::ostream& os) {

@@ -8,10 +8,12 @@
 #include "commands/entry.hpp"
 #include "commands/target.hpp"
 #include "decide/history.hpp"
+#include "decide/state_store.hpp"
 #include "decide/ups_conf.hpp"
 #include "properties.hpp"
 #include "snapshot/sysfs.hpp"
 #include "util/md5.hpp"
+#include "util/text.hpp"
 
 namespace usbrecover {
 
@@ -81,6 +83,40 @@ NutTargets find_nut_targets(SnapshotReader& reader, const Context& ctx, const st
     out.watched.push_back(std::move(t));
   }
   return out;
+}
+
+void record_over_current(SnapshotReader& reader, const Context& ctx, const std::string& port, unsigned count,
+                         Logger& log) {
+  // Recorded on the connector's history: the planner powers no port on into it within the window.
+  auto entry = port_entry(reader, ctx.sysfs_root, port);
+  const Policy policy = entry ? entry->second.policy : Policy{};
+  std::string key = port_key(port);
+  if (auto hub_port = hub_of_port_path(port)) {
+    if (auto hub = reader.device(ctx.sysfs_root + "/bus/usb/devices/" + hub_port->first)) {
+      if (auto snap = reader.port_snapshot(hub->syspath, hub_port->second, SnapshotScope::Hub))
+        key = connector_key(*snap);
+    }
+  }
+  StateStore store(ctx.state_dir);
+  const EpochMs now = epoch_now();
+  bool logged_before = false;
+  if (auto lock = store.lock(key, true)) {
+    auto history = store.load(key);
+    History h = history ? *history : History{};
+    logged_before = std::any_of(h.overcurrents.begin(), h.overcurrents.end(),
+                                [&](const OverCurrent& o) { return o.at > now - policy.window.count(); });
+    h.overcurrents.push_back({now, count});
+    (void)store.save(key, h);
+  }
+  if (logged_before) return;  // once a window: the journal has it, the planner knows
+  log.log(
+      LogLine{Priority::Err,
+              message_id::kOverCurrent,
+              terminal_safe("USB port " + port + " reported an over-current" +
+                            (count ? " (count " + std::to_string(count) + ")" : "") +
+                            "; usbrecover will not power it on again for " + format_duration(policy.window) +
+                            ": unplug the device and check it, its cable and the hub's power supply"),
+              {{"USBRECOVER_PORT", port}}});
 }
 
 std::vector<ControllerCover> controller_covers(SnapshotReader& reader) {

@@ -12,6 +12,7 @@
 #include "commands/commands.hpp"
 #include "decide/policy_properties.hpp"
 #include "snapshot/snapshot_reader.hpp"
+#include "util/log.hpp"
 
 namespace usbrecover {
 
@@ -64,6 +65,12 @@ const ControllerCover* cover_of(const std::vector<ControllerCover>& covers, cons
 /// The arguments of the hand-over: "handle --trigger controller-died --controller … --port …
 /// --property …".
 std::vector<std::string> controller_died_args(const ControllerCover& cover);
+
+/// Records an over-current of port `port_path` in its connector's history, so that within the
+/// window no method powers the port on again, and logs it once a window (its MESSAGE_ID and a
+/// catalog text a person can act on). The watcher's own, or through the hand-over.
+void record_over_current(SnapshotReader& reader, const Context& ctx, const std::string& port_path,
+                         unsigned count, Logger& log);
 
 /// The table entry that covers port `port_path` (its hub carries the entry as
 /// USBRECOVER_PORT<N>_* properties), also through the port's USB3 peer; with the port path the

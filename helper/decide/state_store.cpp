@@ -61,17 +61,21 @@ DeviceLock::~DeviceLock() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Status StateStore::ensure_dir(const std::string& dir) const {
-  for (const std::string& d : {root_, dir}) {
-    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
-      return errno_error(d, "cannot create state directory");
+Status StateStore::ensure_dir(const std::string& dir, mode_t mode) const {
+  // The root and the history are readable by all (the unprivileged watcher reads the budget
+  // there), the locks are root's; whatever the umask, and whatever an older version made.
+  for (const auto& [d, m] : {std::pair{root_, mode_t{0755}}, std::pair{dir, mode}}) {
+    if (::mkdir(d.c_str(), m) != 0 && errno != EEXIST) return errno_error(d, "cannot create state directory");
+    struct stat st {};
+    if (::stat(d.c_str(), &st) == 0 && (st.st_mode & 07777) != m && st.st_uid == ::geteuid())
+      (void)::chmod(d.c_str(), m);
   }
   return Ok{};
 }
 
 Result<DeviceLock> StateStore::lock(const std::string& key, bool wait) const {
   std::string dir = root_ + "/locks";
-  if (auto s = ensure_dir(dir); !s) return s.error();
+  if (auto s = ensure_dir(dir, 0700); !s) return s.error();
   std::string path = dir + "/" + key + ".lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return errno_error(path, "cannot open lock");
@@ -111,7 +115,7 @@ Result<History> StateStore::load(const std::string& key) const {
 
 Status StateStore::save(const std::string& key, History history) const {
   std::string dir = root_ + "/history";
-  if (auto s = ensure_dir(dir); !s) return s;
+  if (auto s = ensure_dir(dir, 0755); !s) return s;
   keep_newest(history.attempts);
   keep_newest(history.services);
   keep_newest(history.overcurrents);
@@ -123,7 +127,7 @@ Status StateStore::save(const std::string& key, History history) const {
     clip(sv.exit_status, kMaxResultBytes);
   }
   clip(history.last_failure, kMaxLastFailureBytes);
-  return write_atomically(dir + "/" + key, format_history(history), 0600);
+  return write_atomically(dir + "/" + key, format_history(history), 0644);
 }
 
 }  // namespace usbrecover

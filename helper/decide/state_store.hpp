@@ -50,7 +50,7 @@ class StateStore {
   [[nodiscard]] const std::string& root() const { return root_; }
 
  private:
-  Status ensure_dir(const std::string& dir) const;
+  Status ensure_dir(const std::string& dir, mode_t mode) const;
   std::string root_;
 };
 

@@ -67,7 +67,7 @@ expect() {  # expect WHAT GOT WANT
 }
 
 expect "subcommands" "$(complete_words _usbrecover usbrecover '')" \
-  "--help --version dispatch explain handle list repair reset tree watch"
+  "--help --version dispatch explain handle handover list repair reset tree watch"
 expect "subcommands by prefix" "$(complete_words _usbrecover usbrecover re)" "repair reset"
 expect "methods" "$(complete_words _usbrecover usbrecover reset 1-1.2 --method '')" \
   "authorize controller device hub port-power rebind warm-reset"
@@ -90,7 +90,7 @@ help_options() {
   { "$@" --help 2>&1; echo --help; } |
     awk 'NF == 0 { body = 1 } !body || /^ *--/ { print }' | grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
-for sub in list tree reset repair explain handle dispatch watch; do
+for sub in list tree reset repair explain handle dispatch watch handover; do
   expect "usbrecover $sub: the options --help names" "$(complete_words _usbrecover usbrecover "$sub" --)" \
     "$(help_options "$helper" "$sub")"
 done

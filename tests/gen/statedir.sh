@@ -17,7 +17,7 @@ ninja -C "$work/disk" gen/usbrecover-gen >"$work/build.log" 2>&1 || { tail -n 30
 "$work/disk/gen/usbrecover-gen" --table "$src/data/devices.toml" --output-dir "$work/out" --helper /bin/true --quiet
 for unit in usbrecover@.service usbrecover-repair.service; do
   f=$work/out/units/$unit
-  for line in StateDirectory=usbrecover StateDirectoryMode=0700; do
+  for line in StateDirectory=usbrecover StateDirectoryMode=0755; do
     if grep -qx "$line" "$f"; then echo "ok: $unit has $line"; else echo "FAIL: $unit lacks $line"; fail=1; fi
   done
   if grep -q RuntimeDirectory "$f"; then echo "FAIL: $unit still has RuntimeDirectory"; fail=1; fi

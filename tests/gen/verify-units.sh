@@ -1,6 +1,7 @@
 #!/bin/bash
 # Generates units from each table given and runs `systemd-analyze verify` on every one of them:
-# usbrecover@.service as an instance, usbrecover-repair.service, and each drop-in applied to a
+# usbrecover@.service as an instance, usbrecover-repair.service, the watcher, its hand-over socket
+# and an instance of the hand-over service, and each drop-in applied to a
 # stand-in for its service. Any warning fails the test. A deliberately broken unit must fail
 # too, so this test cannot pass by accident.
 # usage: verify-units.sh GENERATOR TABLE_OR_DIR...
@@ -33,6 +34,9 @@ for input in "$@"; do
   # An instance name as dispatch makes it, minus ':' which systemd-analyze misreads.
   verify "$units" 'usbrecover@devices-pci0000-usb1-1\x2d1.service'
   verify "$units" usbrecover-repair.service
+  verify "$units" usbrecover-watch.service
+  verify "$units" usbrecover-handover.socket
+  verify "$units" 'usbrecover-handover@0-1.service'
   for d in "$units"/*.service.d; do
     [ -d "$d" ] || continue
     svc=$(basename "$d" .d)

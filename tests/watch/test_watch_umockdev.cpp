@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -843,6 +844,128 @@ TEST(HandleControllerDied, BadHandOversAreUsageDataOrNotFound) {
   elsewhere[5] = "7-1";
   EXPECT_EQ(b.run(cmd_handle, elsewhere), kExitNotFound);
   EXPECT_EQ(b.run(cmd_explain, {"--port", "1-3", "--controller", "0000:00:14.0"}), kExitUsage);
+}
+
+/// The request as the watcher sends it: each argument ended by a NUL.
+std::string hand_over_request(const std::vector<std::string>& args) {
+  std::string r;
+  for (const auto& a : args) r += a + '\0';
+  return r;
+}
+
+std::string my_user() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  return pw ? pw->pw_name : "";
+}
+
+/// Runs `usbrecover handover --peer-user PEER` with one end of a connection as its standard
+/// input, as usbrecover-handover@.service does, after `request` was sent from the other end.
+/// Returns its exit status and the status it answered (-1: none).
+std::pair<int, int> run_handover(Bed& b, const std::string& request, const std::string& peer) {
+  int sv[2];
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  EXPECT_EQ(::send(sv[0], request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  const int saved = ::dup(0);
+  ::dup2(sv[1], 0);
+  ::close(sv[1]);
+  const int rc = b.run(cmd_handover, {"--peer-user", peer});
+  ::dup2(saved, 0);
+  ::close(saved);
+  signed char answer = -1;
+  if (::recv(sv[0], &answer, 1, MSG_DONTWAIT) != 1) answer = -1;
+  ::close(sv[0]);
+  return {rc, answer};
+}
+
+TEST(HandOver, AnOverCurrentFromTheWatchersUserIsRecordedAndAnswered) {
+  Bed b;
+  auto [rc, answer] = run_handover(b, hand_over_request({"over-current", "1-1.1", "3"}), my_user());
+  EXPECT_EQ(rc, kExitOk) << b.err.str();
+  EXPECT_EQ(answer, kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr("USB port 1-1.1 reported an over-current (count 3)"));
+  ASSERT_EQ(history_of(b, "1-1.1").overcurrents.size(), 1u);
+  // The history is readable by all: the unprivileged watcher reads the budget there.
+  EXPECT_EQ(fs::status(b.state + "/history").permissions() & fs::perms::others_read, fs::perms::others_read);
+}
+
+TEST(HandOver, AHandleRequestRunsAsTheWatcherWouldHaveRunIt) {
+  Bed b;
+  b.bed->add_device(b.hub, 2, testing::inno_tech_ups({}));
+  auto [rc, answer] = run_handover(
+      b, hand_over_request({"handle", "--trigger", "port-failed", "--port", "1-1.2"}), my_user());
+  EXPECT_EQ(rc, kExitOk) << b.err.str();
+  EXPECT_EQ(answer, kExitOk);
+  EXPECT_THAT(b.err.str(), HasSubstr("nothing to do: "));
+  EXPECT_THAT(b.err.str(), HasSubstr("is on port 1-1.2 again"));
+}
+
+TEST(HandOver, AnotherUserIsRefusedAndNothingIsDone) {
+  Bed b;
+  auto [rc, answer] = run_handover(b, hand_over_request({"over-current", "1-1.1", "3"}), "nobody");
+  EXPECT_EQ(rc, kExitNoPerm);
+  EXPECT_EQ(answer, kExitNoPerm);
+  EXPECT_THAT(b.err.str(), HasSubstr("refusing a request from process "));
+  EXPECT_THAT(b.err.str(), HasSubstr("only user nobody"));
+  EXPECT_TRUE(history_of(b, "1-1.1").overcurrents.empty());
+  std::tie(rc, answer) =
+      run_handover(b, hand_over_request({"over-current", "1-1.1", "3"}), "no-such-user-here");
+  EXPECT_EQ(rc, kExitNoPerm);
+  EXPECT_THAT(b.err.str(), HasSubstr("(no such user)"));
+}
+
+TEST(HandOver, ARequestTheWatcherNeverMakesIsRefused) {
+  Bed b;
+  auto [rc, answer] = run_handover(
+      b, hand_over_request({"handle", "--trigger", "port-failed", "--port", "1-1.2", "--metrics", "/etc/x"}),
+      my_user());
+  EXPECT_EQ(rc, kExitData);
+  EXPECT_EQ(answer, kExitData);
+  EXPECT_THAT(b.err.str(), HasSubstr("'--metrics' is not an option of a port-failed hand-over"));
+  EXPECT_EQ(b.run(cmd_handover, {"--peer-user"}), kExitUsage);
+}
+
+// The watcher with --hand-over (as usbrecover-watch.service runs it, unprivileged) records
+// nothing itself: the over-current goes to the hand-over socket, one request a connection.
+TEST(WatchHandOver, AnOverCurrentGoesToTheHandOverSocket) {
+  Bed b;
+  const std::string path = b.dir + "/handover.socket";
+  const int listener = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  pid_t pid = b.spawn({"watch", "--duration", "3s", "--ups-conf", b.conf, "--statepath", b.statepath,
+                       "--kmsg-device", b.dir + "/no-kmsg", "--hand-over", path});
+  std::this_thread::sleep_for(800ms);  // listening
+  over_current(b, 2);
+  pollfd p{listener, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 2000), 1) << b.child_err();
+  const int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(conn, 0);
+  char buf[4096];
+  const ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), hand_over_request({"over-current", "1-1.1", "2"}));
+  const char ok = 0;
+  EXPECT_EQ(::send(conn, &ok, 1, 0), 1);
+  ::close(conn);
+  EXPECT_EQ(b.wait(pid), kExitOk) << b.child_err();
+  ::close(listener);
+  EXPECT_FALSE(fs::exists(b.state + "/history")) << "the watcher wrote history itself";
+  EXPECT_THAT(b.child_err(), ::testing::Not(HasSubstr("cannot hand")));
+}
+
+TEST(WatchHandOver, ASocketThatIsNotThereIsLoggedAndTheWatcherGoesOn) {
+  Bed b;
+  pid_t pid = b.spawn({"watch", "--duration", "2s", "--ups-conf", b.conf, "--statepath", b.statepath,
+                       "--kmsg-device", b.dir + "/no-kmsg", "--hand-over", b.dir + "/absent.socket"});
+  std::this_thread::sleep_for(800ms);
+  over_current(b, 1);
+  EXPECT_EQ(b.wait(pid), kExitOk) << b.child_err();
+  EXPECT_THAT(b.child_err(), HasSubstr("watch: cannot hand over-current 1-1.1 over to " + b.dir +
+                                       "/absent.socket: No such file or directory"));
+  EXPECT_EQ(b.run(cmd_watch, {"--hand-over", "relative.socket"}), kExitUsage);
 }
 
 }  // namespace

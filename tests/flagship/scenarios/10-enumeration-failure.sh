@@ -82,10 +82,12 @@ wait_until 90 recovered ||
   fail "no recovery of port $port: $(journal_since "$mark" -u usbrecover-watch.service | tail -5)"
 back() { [ "$(cat "$SYS/$port/idVendor" 2>/dev/null):$(cat "$SYS/$port/idProduct" 2>/dev/null)" = 1209:0001 ]; }
 wait_until 30 back || fail "no 1209:0001 at $port"
-# One failure, one recovery: once the helper the watcher ran has ended (the watcher's cgroup
-# holds the watcher alone again), nothing more may follow from the lines the kernel logged.
-watcher_alone() { [ "$(wc -l <"/sys/fs/cgroup/system.slice/$watcher_unit/cgroup.procs")" -eq 1 ]; }
-wait_until 60 watcher_alone || fail "the helper the watcher ran did not end"
+# One failure, one recovery: once the helper the watcher handed the port to has ended (no
+# usbrecover-handover@ unit runs), nothing more may follow from the lines the kernel logged.
+handed_over_done() {
+  ! systemctl list-units --no-legend --state=activating,active 'usbrecover-handover@*' | grep -q .
+}
+wait_until 60 handed_over_done || fail "the helper the watcher handed the port to did not end"
 
 stamp_of() { sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' | head -1; }
 klog=$(journal_since "$mark" -k)
