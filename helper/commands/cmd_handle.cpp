@@ -153,7 +153,7 @@ int cmd_handle(const Args& args, Context& ctx) {
   // of the port until the run ends, whatever it ends with; not for a dry run, which holds
   // nothing (each wake of a hub with nothing enumerated below it starts another round).
   LinuxEffects awake(ctx.sysfs_root, ctx.dev_root);
-  if (trigger == Trigger::PortFailed) {
+  if (trigger == Trigger::PortFailed || dead_controller) {
     auto r = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root,
                                                 .mountinfo = ctx.mountinfo,
                                                 .swaps = ctx.swaps,
@@ -163,6 +163,8 @@ int cmd_handle(const Args& args, Context& ctx) {
       return kExitSoftware;
     }
     port_reader = std::move(*r);
+  }
+  if (trigger == Trigger::PortFailed) {
     auto note = [&](const std::string& msg) { info(Priority::Info, nullptr, msg); };
     if (auto hub_port = hub_of_port_path(*o.port)) {
       auto hub = port_reader->device(ctx.sysfs_root + "/bus/usb/devices/" + hub_port->first);
@@ -179,15 +181,6 @@ int cmd_handle(const Args& args, Context& ctx) {
     reader_ptr = &*port_reader;
     dc = &*port_context;
   } else if (dead_controller) {
-    auto r = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root,
-                                                .mountinfo = ctx.mountinfo,
-                                                .swaps = ctx.swaps,
-                                                .proc_root = ctx.proc_root});
-    if (!r) {
-      info(Priority::Err, nullptr, "handle: " + r.error().message());
-      return kExitSoftware;
-    }
-    port_reader = std::move(*r);
     auto table = policy_from_properties(o.properties);
     if (!table) {
       info(Priority::Err, nullptr, "handle: --property: " + table.error().message());
