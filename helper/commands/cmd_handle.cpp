@@ -234,8 +234,9 @@ int cmd_handle(const Args& args, Context& ctx) {
       return busy ? (trigger == Trigger::Add ? kExitOk : kExitTempFail) : kExitSoftware;
     }
     lock = std::move(*l);
-    if (dead_controller) {
-      // A run before this one (or a person) may have bound it again, or the device may be back.
+    // The kernel (or a run this one waited for, or a person) may have enumerated a device there
+    // since, or bound a dead controller again.
+    if (trigger == Trigger::PortFailed || dead_controller) {
       if (auto there = reader.device(dc->snapshot.device.syspath);
           there && expected_device(*there, dc->table->ids)) {
         info(Priority::Info, nullptr,
@@ -243,6 +244,8 @@ int cmd_handle(const Args& args, Context& ctx) {
                  dc->snapshot.device.port_path + " again");
         return kExitOk;
       }
+    }
+    if (dead_controller) {
       if (!controller_dead(reader, ctx.sysfs_root, dc->snapshot.controller)) {
         info(Priority::Info, nullptr,
              "handle: nothing to do: host controller " + dc->snapshot.controller.name + " answers again");
@@ -256,14 +259,6 @@ int cmd_handle(const Args& args, Context& ctx) {
       }
       *dc = std::move(*now);
     } else if (trigger == Trigger::PortFailed) {
-      // The kernel (or a run this one waited for) may have enumerated a device there since.
-      if (auto there = reader.device(dc->snapshot.device.syspath);
-          there && expected_device(*there, dc->table->ids)) {
-        info(Priority::Info, nullptr,
-             "handle: nothing to do: " + describe_device(*there) + " is on port " +
-                 dc->snapshot.device.port_path + " again");
-        return kExitOk;
-      }
       auto now = read_port_context(reader, ctx.sysfs_root, *o.port);
       if (!now) {
         info(Priority::Warning, nullptr, "handle: port " + *o.port + ": " + now.error().message());
