@@ -752,7 +752,7 @@ Status SnapshotReader::surround(Snapshot& s, SnapshotScope scope_kind) {
   if (!prefixes.empty()) {
     around = impl_->enumerate_usb([&](const std::string& name) {
       return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) {
-        return p.ends_with('-') || p.ends_with('.') ? name.starts_with(p) : name == p;
+        return p.ends_with('-') ? name.starts_with(p) : name == p;  // "N-…" below "usbN"
       });
     });
   }

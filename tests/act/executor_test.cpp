@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "act/executor.hpp"
@@ -244,29 +245,33 @@ TEST(Executor, StepsWithoutUndoNeedNoJournal) {
   EXPECT_THAT(fx.log(), ElementsAre("reset /dev/bus/usb/001/004"));
 }
 
-TEST(Executor, PortPowerHoldsItsHubsResumedBeforeTheFirstStep) {
+/// Runs `check` for every plan that keeps hubs resumed, with a fresh journal and effects that
+/// start with everything on.
+void for_each_plan_that_holds_hubs(
+    const std::function<void(const Case&, IntentJournal&, FakeEffects&)>& check) {
   for (const Case& c : all_plans()) {
     if (c.plan.keep_resumed.empty()) continue;
     TempDir dir;
     IntentJournal journal(dir.path());
     FakeEffects fx;
     fx.start_all_on(c.plan);
+    check(c, journal, fx);
+  }
+}
+
+TEST(Executor, PortPowerHoldsItsHubsResumedBeforeTheFirstStep) {
+  for_each_plan_that_holds_hubs([](const Case& c, IntentJournal& journal, FakeEffects& fx) {
     RunReport r = execute(c.plan, fx, journal, kDevice);
     ASSERT_TRUE(r.ok()) << c.name;
     ASSERT_GE(fx.log().size(), c.plan.keep_resumed.size()) << c.name;
     for (std::size_t i = 0; i < c.plan.keep_resumed.size(); ++i)
       EXPECT_EQ(fx.log()[i], "hold-resumed " + c.plan.keep_resumed[i]) << c.name;
     EXPECT_THAT(r.not_held, IsEmpty()) << c.name;
-  }
+  });
 }
 
 TEST(Executor, AHubThatCannotBeHeldIsReportedAndTheRunGoesOn) {
-  for (const Case& c : all_plans()) {
-    if (c.plan.keep_resumed.empty()) continue;
-    TempDir dir;
-    IntentJournal journal(dir.path());
-    FakeEffects fx;
-    fx.start_all_on(c.plan);
+  for_each_plan_that_holds_hubs([](const Case& c, IntentJournal& journal, FakeEffects& fx) {
     FakeEffects before = fx;
     fx.fail_always("hold-resumed " + c.plan.keep_resumed[0], ENOENT);
     RunReport r = execute(c.plan, fx, journal, kDevice);
@@ -274,7 +279,7 @@ TEST(Executor, AHubThatCannotBeHeldIsReportedAndTheRunGoesOn) {
     ASSERT_EQ(r.not_held.size(), 1u) << c.name;
     EXPECT_THAT(r.not_held[0], HasSubstr("cannot keep hub " + c.plan.keep_resumed[0] + " resumed")) << c.name;
     EXPECT_TRUE(fx == before) << c.name;
-  }
+  });
 }
 
 }  // namespace

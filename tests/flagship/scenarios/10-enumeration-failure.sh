@@ -44,11 +44,9 @@ max_resets = 2
 window = "10m"
 cooldown = "0s"
 TOML
-"$usbrecover_gen" --rules-dir /etc/udev/rules.d --unit-dir /etc/systemd/system --quiet ||
-  fail "usbrecover-gen rejected the port table"
-systemd-hwdb --usr update  # the ids are in /etc/udev/hwdb.d/70-usbrecover.hwdb
-udevadm control --reload
-systemctl daemon-reload
+# What an administrator runs after editing a table (the hwdb, udev and systemd reloaded).
+"$usbrecover_gen" --apply >/tmp/10-apply.log 2>&1 ||
+  fail "usbrecover-gen --apply failed: $(tail -5 /tmp/10-apply.log)"
 udevadm trigger --action=change --settle "$SYS/usb$bus"
 expect_eq "the port entry on the root hub" "1209:0001" \
   "$(udevadm info --query=property --path="$SYS/usb$bus" | sed -n 's/^USBRECOVER_PORT1_IDS=//p')"

@@ -17,11 +17,9 @@ max_resets = 2
 window = "10m"
 cooldown = "0s"
 TOML
-"$usbrecover_gen" --rules-dir /etc/udev/rules.d --unit-dir /etc/systemd/system --quiet ||
-  fail "usbrecover-gen rejected the table"
-systemd-hwdb --usr update  # the ids are in /etc/udev/hwdb.d/70-usbrecover.hwdb
-udevadm control --reload
-systemctl daemon-reload
+# What an administrator runs after editing a table (the hwdb, udev and systemd reloaded).
+"$usbrecover_gen" --apply >/tmp/9-apply.log 2>&1 ||
+  fail "usbrecover-gen --apply failed: $(tail -5 /tmp/9-apply.log)"
 dev=$(ups_dev)
 udevadm trigger --action=change --settle "$SYS/$dev"
 udevadm info --query=property --path="$SYS/$dev" | grep -qx 'USBRECOVER_MAX_RESETS=2' ||
