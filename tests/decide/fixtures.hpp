@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Snapshots built by hand for the planner's tests: a UPS on port 2 of an external hub with
-// per-port power, a mounted USB stick on port 3 of the same hub, a keyboard on the root hub; and
-// a SuperSpeed disk alone on an xHCI SuperSpeed root port.
+// Snapshots built by hand for the planner's tests, and what a decision will try: a UPS on port 2 of an
+// external hub with per-port power, a mounted USB stick on port 3 of the same hub, a keyboard on the root
+// hub; and a SuperSpeed disk alone on an xHCI SuperSpeed root port.
 
+#include <vector>
+
+#include "decide/planner.hpp"
 #include "snapshot/snapshot.hpp"
 
 namespace usbrecover::testing {
@@ -97,6 +100,14 @@ inline Snapshot disk_at_superspeed() {
   s.port->number = 4;
   s.controller_devices.clear();
   return s;
+}
+
+/// The methods a decision will try, in order.
+inline std::vector<Method> tried(const Decision& d) {
+  std::vector<Method> out;
+  for (const auto& r : d.ladder)
+    if (r.usable) out.push_back(r.method);
+  return out;
 }
 
 }  // namespace usbrecover::testing

@@ -14,6 +14,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::tried;
 using testing::ups_alone_on_hub;
 using testing::ups_behind_hub;
 
@@ -27,13 +28,6 @@ ProbeResult failed_probe() {
 
 Decision decide_for(const Snapshot& s, const Policy& p, const History& h, EpochMs now = kNow) {
   return decide(PlannerInput{s, p, h, Trigger::Add, failed_probe(), now, {}});
-}
-
-std::vector<Method> tried(const Decision& d) {
-  std::vector<Method> out;
-  for (const auto& r : d.ladder)
-    if (r.usable) out.push_back(r.method);
-  return out;
 }
 
 Attempt failed(Method m, EpochMs at) {

@@ -13,6 +13,7 @@ using ::testing::Contains;
 using testing::disk_at_superspeed;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::tried;
 using testing::ups_alone_on_hub;
 using testing::ups_behind_hub;
 
@@ -29,14 +30,6 @@ ProbeResult healthy_probe() {
 Decision decide_for(const Snapshot& s, const Policy& p, const History& h, Trigger t, ProbeResult probe,
                     EpochMs now = kNow) {
   return decide(PlannerInput{s, p, h, t, std::move(probe), now, {}});
-}
-
-/// The methods that will be tried, in order.
-std::vector<Method> tried(const Decision& d) {
-  std::vector<Method> out;
-  for (const auto& r : d.ladder)
-    if (r.usable) out.push_back(r.method);
-  return out;
 }
 
 Attempt failed_attempt(Method m, EpochMs at) {

@@ -44,9 +44,7 @@ max_resets = 2
 window = "10m"
 cooldown = "0s"
 TOML
-# What an administrator runs after editing a table (the hwdb, udev and systemd reloaded).
-"$usbrecover_gen" --apply >/tmp/10-apply.log 2>&1 ||
-  fail "usbrecover-gen --apply failed: $(tail -5 /tmp/10-apply.log)"
+apply_tables  # as an administrator applies an edit (lib.sh)
 udevadm trigger --action=change --settle "$SYS/usb$bus"
 expect_eq "the port entry on the root hub" "1209:0001" \
   "$(udevadm info --query=property --path="$SYS/usb$bus" | sed -n 's/^USBRECOVER_PORT1_IDS=//p')"

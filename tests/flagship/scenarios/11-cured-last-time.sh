@@ -21,9 +21,7 @@ max_resets = 4
 window = "1m"
 cooldown = "10s"
 TOML
-# As an administrator applies an edit (the ids go into /etc/udev/hwdb.d; scenario 4 says more).
-"$usbrecover_gen" --apply >/tmp/11-apply.log 2>&1 ||
-  fail "usbrecover-gen --apply failed: $(tail -5 /tmp/11-apply.log)"
+apply_tables  # as an administrator applies an edit (lib.sh)
 dev=$(ups_dev)
 udevadm trigger --action=change --settle "$SYS/$dev"
 udevadm info --query=property --path="$SYS/$dev" | grep -qx 'USBRECOVER_WINDOW_MS=60000' ||

@@ -17,10 +17,7 @@ max_resets = 2
 window = "10m"
 cooldown = "0s"
 TOML
-# What an administrator runs after editing a table: validate, write into /etc (the ids into
-# /etc/udev/hwdb.d), compile the hwdb, reload udev and systemd, trigger the table's devices.
-"$usbrecover_gen" --apply >/tmp/4-apply.log 2>&1 ||
-  fail "usbrecover-gen --apply failed: $(tail -5 /tmp/4-apply.log)"
+apply_tables  # as an administrator applies an edit (lib.sh)
 [ -f /etc/udev/hwdb.d/70-usbrecover.hwdb ] || fail "--apply wrote no hwdb into /etc/udev/hwdb.d"
 dev=$(ups_dev)
 udevadm trigger --action=change --settle "$SYS/$dev"

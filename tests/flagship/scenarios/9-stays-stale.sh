@@ -17,9 +17,7 @@ max_resets = 2
 window = "10m"
 cooldown = "0s"
 TOML
-# What an administrator runs after editing a table (the hwdb, udev and systemd reloaded).
-"$usbrecover_gen" --apply >/tmp/9-apply.log 2>&1 ||
-  fail "usbrecover-gen --apply failed: $(tail -5 /tmp/9-apply.log)"
+apply_tables  # as an administrator applies an edit (lib.sh)
 dev=$(ups_dev)
 udevadm trigger --action=change --settle "$SYS/$dev"
 udevadm info --query=property --path="$SYS/$dev" | grep -qx 'USBRECOVER_MAX_RESETS=2' ||
