@@ -185,6 +185,12 @@ void event_json(std::ostream& os, const KernelEvent& e,
   os << "\n";
 }
 
+/// What a dry run says it would do for a dead controller.
+std::string would_run(const ControllerCover& c) {
+  return "would run: usbrecover handle --trigger controller-died --controller " + c.controller + " --port " +
+         c.port_path + " --property …";
+}
+
 /// `--kmsg FILE`: the records of a file, as the watcher would read them from /dev/kmsg.
 int watch_kmsg_file(const WatchOptions& o, Context& ctx) {
   std::ifstream in(*o.kmsg_file, std::ios::binary);
@@ -220,8 +226,7 @@ int watch_kmsg_file(const WatchOptions& o, Context& ctx) {
       if (!covers) covers = controller_covers(*reader);
       if (const ControllerCover* c = cover_of(*covers, event->controller)) {
         entry = std::pair{c->port_path, c->table};
-        action = "would run: usbrecover handle --trigger controller-died --controller " + c->controller +
-                 " --port " + c->port_path + " --property …";
+        action = would_run(*c);
       }
     } else if (reader) {
       entry = port_entry(*reader, ctx.sysfs_root, event->port);
@@ -429,9 +434,7 @@ void Watcher::on_kernel_event(const KernelEvent& e, Time now) {
     if (o_.dry_run) {
       std::ostringstream os;
       event_json(os, e, cover ? std::optional{std::pair{cover->port_path, cover->table}} : std::nullopt,
-                 cover && !busy ? "would run: usbrecover handle --trigger controller-died --controller " +
-                                      e.controller + " --port " + cover->port_path + " --property …"
-                                : "");
+                 cover && !busy ? would_run(*cover) : "");
       emit(os.str());
       return;
     }
