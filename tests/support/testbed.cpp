@@ -279,13 +279,15 @@ std::string Testbed::add_usb(const std::string& parent, const std::string& name,
     }
     g_free(ip);
   }
-  if (hub != nullptr) {
-    add_ports(path, *hub);
+  if (hub != nullptr) add_ports(path, *hub);
+  if (hub != nullptr && spec.usbfs) {
     const std::uint16_t value = hub->superspeed ? 0x2a00 : 0x2900;
     usbfs_.on_control(node, ControlMatch{0xa0, 6, value, std::nullopt},
                       ControlReply{hub_descriptor_bytes(*hub), 0});
   }
-  if (auto st = usbfs_.attach(testbed_, node); !st) throw std::runtime_error(st.error().message());
+  if (spec.usbfs) {
+    if (auto st = usbfs_.attach(testbed_, node); !st) throw std::runtime_error(st.error().message());
+  }
   devnodes_.emplace_back(path, node);
   return path;
 }

@@ -61,6 +61,9 @@ struct DeviceSpec {
   std::vector<InterfaceSpec> interfaces;
   /// Extra udev properties, e.g. {"USBRECOVER_NAME", "megatec-ups"}.
   std::vector<std::pair<std::string, std::string>> properties;
+  /// Attach the fake usbfs to its node. A benchmark turns it off for devices the command never
+  /// opens: umockdev's ioctl thread polls one socket per attached node on every ioctl.
+  bool usbfs = true;
 };
 
 /// The hub-specific part of a hub: what its hub descriptor says and what its ports look like.
