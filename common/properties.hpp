@@ -33,6 +33,13 @@ inline constexpr const char* kKeepAwake = "USBRECOVER_KEEP_AWAKE";
 /// ("0665:5161 06da:*"), empty for any.
 inline constexpr const char* kIds = "USBRECOVER_IDS";
 
+/// "1" on every USB device whose ids an entry of the table names, whether or not an entry matched
+/// it (a twin of an entry with a serial has it too). The rules also tag those devices kTag, and
+/// the helper finds a device by its ids in udev's index of that tag. The property, unlike a tag,
+/// goes when the rules no longer name the ids.
+inline constexpr const char* kTableIds = "USBRECOVER_TABLE_IDS";
+inline constexpr const char* kTag = "usbrecover";
+
 /// A table entry with a `port` covers what fails to enumerate there, before any device exists to
 /// carry properties: its policy goes on the hub, every name above with "USBRECOVER_PORT<N>_" in
 /// place of "USBRECOVER_" for port N ("USBRECOVER_PORT2_METHODS").

@@ -233,6 +233,26 @@ std::string rules_text(const Table& table, const RenderOptions& o, const std::ve
   s += port_rules_text(table);
   // The entries the hwdb does not carry go first, in emission order (more specific matches first),
   // so an entry with strings, a serial or a port wins over one with its ids alone, as it always did.
+  // Every device whose ids the table names goes into udev's index of the tag, which the helper
+  // reads to find a device by ids. The hwdb's and the matched entries' devices are tagged below;
+  // an entry that also matches on strings, a serial or a port tags every device with its ids
+  // here, so that its twins are in the index too.
+  const std::string tag_ids =
+      "ENV{" + std::string(prop::kTableIds) + "}=\"1\", TAG+=\"" + std::string(prop::kTag) + "\"\n";
+  std::set<std::pair<std::uint16_t, int>> twins;  // (vendor, product or -1)
+  for (std::size_t i = 0; i < table.rules.size(); ++i) {
+    const UsbId& id = table.rules[i].match.id;
+    if (hwdb[i] || table.rules[i].match.constraints() == 0) continue;
+    if (!twins.insert({id.vendor, id.product ? int(*id.product) : -1}).second) continue;
+    if (twins.size() == 1)
+      s += "# Devices with the ids of an entry below that matches on more than its ids, for the helper's\n"
+           "# index of the table's ids (the tag \"" +
+           std::string(prop::kTag) + "\"): the entry's twins are in it too.\n";
+    s += "ATTR{idVendor}==\"" + hex4(id.vendor) + "\", ";
+    if (id.product) s += "ATTR{idProduct}==\"" + hex4(*id.product) + "\", ";
+    s += tag_ids;
+  }
+  if (!twins.empty()) s += "\n";
   bool any_rule = false;
   for (std::size_t i = 0; i < table.rules.size(); ++i) {
     if (hwdb[i]) continue;
@@ -244,6 +264,7 @@ std::string rules_text(const Table& table, const RenderOptions& o, const std::ve
        std::string(prop::kSchema) + "}!=\"?*\", GOTO=\"usbrecover_end\"\n\n";
   // udevadm verify calls a label no rule jumps to a style issue.
   if (any_rule) s += "LABEL=\"usbrecover_matched\"\n";
+  s += "# Every table device is in the index of the table's ids.\n" + tag_ids;
   s += "ENV{" + std::string(prop::kGroup) + "}==\"?*\", GROUP=\"$env{" + prop::kGroup +
        "}\"\n"
        "ENV{" +
