@@ -154,10 +154,7 @@ int cmd_handle(const Args& args, Context& ctx) {
   // nothing (each wake of a hub with nothing enumerated below it starts another round).
   LinuxEffects awake(ctx.sysfs_root, ctx.dev_root);
   if (trigger == Trigger::PortFailed || dead_controller) {
-    auto r = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root,
-                                                .mountinfo = ctx.mountinfo,
-                                                .swaps = ctx.swaps,
-                                                .proc_root = ctx.proc_root});
+    auto r = SnapshotReader::open(reader_options(ctx));
     if (!r) {
       info(Priority::Err, nullptr, "handle: " + r.error().message());
       return kExitSoftware;

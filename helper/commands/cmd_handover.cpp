@@ -101,10 +101,7 @@ int cmd_handover(const Args& args, Context& ctx) {
   }
   const Args& a = *parsed;
   if (a[0] == "over-current") {
-    auto reader = SnapshotReader::open(ReaderOptions{.dev_root = ctx.dev_root,
-                                                     .mountinfo = ctx.mountinfo,
-                                                     .swaps = ctx.swaps,
-                                                     .proc_root = ctx.proc_root});
+    auto reader = SnapshotReader::open(reader_options(ctx));
     if (!reader) {
       say(Priority::Err, reader.error().message());
       return answer(kExitSoftware);

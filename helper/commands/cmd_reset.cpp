@@ -246,8 +246,7 @@ int cmd_reset(const Args& args, Context& ctx) {
     ctx.err << "usbrecover: reset: " << sel.error().message() << '\n';
     return kExitUsage;
   }
-  auto reader = SnapshotReader::open(ReaderOptions{
-      .dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps, .proc_root = ctx.proc_root});
+  auto reader = SnapshotReader::open(reader_options(ctx));
   if (!reader) {
     ctx.err << "usbrecover: reset: " << reader.error().message() << '\n';
     return kExitSoftware;

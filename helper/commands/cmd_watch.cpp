@@ -208,8 +208,7 @@ int watch_kmsg_file(const WatchOptions& o, Context& ctx) {
             << kMaxKmsgFile / (1024 * 1024) << " MiB\n";
     return kExitData;
   }
-  auto reader = SnapshotReader::open(ReaderOptions{
-      .dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps, .proc_root = ctx.proc_root});
+  auto reader = SnapshotReader::open(reader_options(ctx));
   std::size_t bad = 0;
   std::optional<std::vector<ControllerCover>> covers;  // read at the first dead controller
   for (std::string_view raw : split_kmsg_records(text)) {
@@ -914,8 +913,7 @@ int cmd_watch(const Args& args, Context& ctx) {
     return kExitOk;
   }
   if (o.kmsg_file) return watch_kmsg_file(o, ctx);
-  auto reader = SnapshotReader::open(ReaderOptions{
-      .dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps, .proc_root = ctx.proc_root});
+  auto reader = SnapshotReader::open(reader_options(ctx));
   if (!reader) {
     ctx.err << "usbrecover: watch: " << reader.error().message() << "\n";
     return kExitSoftware;

@@ -51,8 +51,7 @@ Result<DeviceContext> read_device_context(SnapshotReader& reader, const UsbDevic
 
 std::variant<PreparedDevice, int> prepare_device(const EntryOptions& o, const Context& ctx, bool gone_is_ok,
                                                  const EntryReport& report) {
-  auto reader = SnapshotReader::open(ReaderOptions{
-      .dev_root = ctx.dev_root, .mountinfo = ctx.mountinfo, .swaps = ctx.swaps, .proc_root = ctx.proc_root});
+  auto reader = SnapshotReader::open(reader_options(ctx));
   if (!reader) {
     report(Priority::Err, reader.error().message());
     return kExitSoftware;

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "decide/ups_conf.hpp"
+#include "properties.hpp"
 #include "snapshot/selector.hpp"
 
 namespace usbrecover {
@@ -74,6 +75,16 @@ std::optional<std::uint16_t> plain_id(const std::optional<std::string>& v) {
 }
 
 }  // namespace
+
+ReaderOptions reader_options(const Context& ctx) {
+  const auto slash = ctx.udev_control.rfind('/');
+  const std::string udev_dir = slash == std::string::npos ? "." : ctx.udev_control.substr(0, slash);
+  return ReaderOptions{.dev_root = ctx.dev_root,
+                       .mountinfo = ctx.mountinfo,
+                       .swaps = ctx.swaps,
+                       .proc_root = ctx.proc_root,
+                       .udev_tags = udev_dir + "/tags/" + prop::kTag};
+}
 
 Result<Target> resolve_target(const TargetSpec& spec, SnapshotReader& reader, const std::string& sysfs_root) {
   if (spec.syspath) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "commands/commands.hpp"
 #include "decide/policy_properties.hpp"
 #include "error.hpp"
 #include "snapshot/selector.hpp"
@@ -32,6 +33,10 @@ struct Target {
   std::string why;   ///< NotOurs (a serial UPS, ...), NotFound, Ambiguous: one line
   std::string tty;   ///< Found through a serial NUT instance's port: that tty ("ttyUSB0")
 };
+
+/// What a command's SnapshotReader reads: the context's roots, and udev's index of the devices
+/// tagged prop::kTag next to udevd's control socket ("/run/udev/tags/usbrecover").
+ReaderOptions reader_options(const Context& ctx);
 
 /// Resolves the spec. Errors are for what cannot be read (ups.conf, libudev), not for a device
 /// that is absent.

@@ -189,6 +189,11 @@ struct SnapshotReader::Impl {
   std::string canonical(const std::string& path) const;
   /// The sysfs names of every USB device (root hubs included, interfaces not), sorted.
   std::vector<std::string> usb_names() const;
+  /// The names of the USB devices udev tagged (options.udev_tags); nullopt without the index.
+  std::optional<std::vector<std::string>> tagged_usb_names() const;
+  /// Whether udev's rules, as they were at the device's last event, name its ids (kTableIds):
+  /// a tag stays with a device once given; the property goes when the table no longer names them.
+  bool has_table_ids(const std::string& syspath) const;
   /// The USB devices whose names `keep` accepts, read.
   template <typename Keep>
   std::vector<UsbDevice> enumerate_usb(Keep keep) const;
@@ -321,6 +326,40 @@ std::vector<std::string> SnapshotReader::Impl::usb_names() const {
     if (name.find(':') == std::string::npos) out.push_back(std::move(name));
   }
   return out;
+}
+
+std::optional<std::vector<std::string>> SnapshotReader::Impl::tagged_usb_names() const {
+  struct stat st {};
+  if (options.udev_tags.empty() || ::stat(options.udev_tags.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return std::nullopt;
+  std::vector<std::string> out;
+  // udev names a device with a node by its node's numbers: "c189:N" for a USB device. Anything
+  // else in the directory (another program's device with the same tag) is not ours to read.
+  constexpr std::string_view kUsbDevice = "c189:";
+  for (const auto& id : sysfs::list_dir(options.udev_tags)) {
+    if (!id.starts_with(kUsbDevice) || id.size() == kUsbDevice.size() || id.size() > kUsbDevice.size() + 7 ||
+        id.find_first_not_of("0123456789", kUsbDevice.size()) != std::string::npos)
+      continue;
+    auto target = sysfs::read_link(options.sysfs_root + "/dev/char/" + id.substr(1));
+    if (!target) continue;  // gone since udev tagged it
+    std::string name = sysfs::basename(*target);
+    if (!name.empty() && name.find(':') == std::string::npos) out.push_back(std::move(name));
+  }
+  return out;
+}
+
+bool SnapshotReader::Impl::has_table_ids(const std::string& syspath) const {
+  struct UdevUnref {
+    void operator()(udev* u) const { udev_unref(u); }
+  };
+  std::unique_ptr<udev, UdevUnref> ctx(udev_new());
+  if (!ctx) return false;
+  udev_device* dev = udev_device_new_from_syspath(ctx.get(), syspath.c_str());
+  if (dev == nullptr) return false;
+  const char* v = udev_device_get_property_value(dev, prop::kTableIds);
+  const bool yes = v != nullptr && std::string_view(v) == "1";
+  udev_device_unref(dev);
+  return yes;
 }
 
 template <typename Keep>
@@ -584,7 +623,22 @@ Result<std::vector<UsbDevice>> SnapshotReader::all_devices(const DeviceFilter& f
     if (vendor != *filter.vendor) return false;
     return !filter.product || parse_num(attr(dir + name, "idProduct"), 16, 0xffff) == *filter.product;
   };
-  std::vector<UsbDevice> devices = impl_->enumerate_usb(keep);
+  std::vector<UsbDevice> devices;
+  bool from_index = false;
+  // Exact ids only: the rules tag every device with the ids an entry names, not every device of
+  // the vendor. One device there that the current rules tagged means all its twins are there.
+  if (filter.vendor && filter.product) {
+    if (auto tagged = impl_->tagged_usb_names()) {
+      for (const auto& name : *tagged) {
+        if (!keep(name)) continue;
+        if (auto d = impl_->read(dir + name)) {
+          from_index = from_index || impl_->has_table_ids(d->syspath);
+          devices.push_back(std::move(*d));
+        }
+      }
+    }
+  }
+  if (!from_index) devices = impl_->enumerate_usb(keep);
   if (filter.mounts) {
     std::vector<UsbDevice*> ptrs;
     std::vector<std::string> scopes;

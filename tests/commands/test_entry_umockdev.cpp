@@ -202,6 +202,51 @@ TEST(Explain, RefusesAmbiguityAndNamesMissingDevices) {
   EXPECT_EQ(b.run(cmd_explain, {"0665:5161", "--trigger", "reboot"}), kExitUsage);
 }
 
+/// udev's name for a USB device in its tag index: "c189:" and its node's minor.
+std::string udev_id(const Testbed& bed, const std::string& device) {
+  const std::string node = bed.devnode(device);  // /dev/bus/usb/BBB/DDD
+  const unsigned bus = static_cast<unsigned>(std::stoul(node.substr(13, 3)));
+  const unsigned devnum = static_cast<unsigned>(std::stoul(node.substr(17, 3)));
+  return "c189:" + std::to_string((bus - 1) * 128 + devnum - 1);
+}
+
+TEST(Explain, FindsADeviceByIdsInUdevsIndexOfTheTablesIds) {
+  Bed b;
+  // A twin of the UPS on port 3 that the rules tagged as they do now (USBRECOVER_TABLE_IDS=1);
+  // the UPS's tag, if any, is older than the rules of its last event.
+  auto twin_props = table_props("device", "30000");
+  twin_props.emplace_back("USBRECOVER_TABLE_IDS", "1");
+  const std::string twin = b.bed->add_device(b.hub, 3, testing::inno_tech_ups(twin_props));
+  const std::string tags = b.state + "/tags/usbrecover";
+  auto tag = [&](std::vector<std::string> names) {
+    fs::remove_all(tags);
+    fs::create_directories(tags);
+    for (const auto& n : names) std::ofstream(tags + "/" + n).flush();
+  };
+  auto explain = [&] { return b.run(cmd_explain, {"0665:5161", "--json"}); };
+
+  // No index (no udevd, or nothing tagged): every device's ids are read, and the twins refused.
+  EXPECT_EQ(explain(), kExitRefused);
+  EXPECT_THAT(b.err.str(), HasSubstr("matches 2 devices"));
+  // Both tagged: both found, and refused.
+  tag({udev_id(*b.bed, b.ups), udev_id(*b.bed, twin)});
+  EXPECT_EQ(explain(), kExitRefused);
+  EXPECT_THAT(b.err.str(), HasSubstr("matches 2 devices"));
+  // Only the twin tagged under the rules as they are: the index alone is read. (udev would have
+  // tagged the UPS too; this shows whose word the lookup takes.)
+  tag({udev_id(*b.bed, twin)});
+  ASSERT_EQ(explain(), kExitOk) << b.err.str();
+  EXPECT_THAT(b.out.str(), HasSubstr("\"port_path\": \"1-1.3\""));
+  // Only a tag the rules of its last event did not give (no USBRECOVER_TABLE_IDS): not trusted.
+  tag({udev_id(*b.bed, b.ups)});
+  EXPECT_EQ(explain(), kExitRefused);
+  EXPECT_THAT(b.err.str(), HasSubstr("matches 2 devices"));
+  // Names that are not a USB device's, or a device that is gone, are passed over.
+  tag({"c189:", "c189:x1", "c189:1..", "b8:16", "+usb:1-1.3", "c189:99999", "c189:123456789"});
+  EXPECT_EQ(explain(), kExitRefused);
+  EXPECT_THAT(b.err.str(), HasSubstr("matches 2 devices"));
+}
+
 TEST(Handle, AddLeavesADeviceThatHasNoProbeToFail) {
   Bed b;
   ASSERT_EQ(b.run(cmd_handle, {"--trigger", "add", "--syspath", b.ups}), kExitOk) << b.err.str();
