@@ -4,6 +4,9 @@
 # kept on, the helper's dispatch on add, and the helper reads the entry. An entry with a product
 # string stays a rule and wins whole over its vendor's wildcard in the hwdb (none of the
 # wildcard's group leaks). With the hwdb file gone, the properties go: they came from it.
+# udev's index of the table's ids (the tag "usbrecover"): every device whose ids an entry names is
+# in it, the twin of an entry with a serial too, and `explain` by ids finds the devices there
+# (both twins: ambiguous) and a device outside the table by reading every device's ids.
 . /usr/lib/vm/lib.sh
 need_helper
 GEN=/usr/bin/usbrecover-gen
@@ -12,6 +15,8 @@ command -v systemd-hwdb >/dev/null || skip "systemd-hwdb is not in the bed"
 
 inno=$(dev_of inno)
 phx=$(dev_of phoenixtec)
+twin_a=$(dev_of twin-a)
+twin_b=$(dev_of twin-b)
 inno_path=$(readlink -f "$SYS/$inno")
 phx_path=$(readlink -f "$SYS/$phx")
 export USBRECOVER_STATE_DIR=/run/usbrecover-31
@@ -40,6 +45,11 @@ ids = ["06da:0003"]
 product = "USB UPS"
 probe = "control"
 keep_awake = false
+
+[[device]]
+name = "Twin A alone, by its serial"
+ids = ["1d6b:0104"]
+serial = "twin-a"
 TOML
 "$GEN" --table /tmp/31.toml --rules-dir /etc/udev/rules.d --unit-dir /tmp/31-units --helper "$USBRECOVER" ||
   fail "usbrecover-gen failed"
@@ -97,6 +107,34 @@ echo "$props" | grep -q '^USBRECOVER_GROUP=' && fail "$phx: the wildcard's group
 ok "$phx has the product-string rule's properties, none of its vendor's wildcard"
 expect_eq "$phx power/control" auto "$(attr "$phx" power/control)"
 [ "$(stat -c '%G' "$(node_of "$phx")")" = nut ] && fail "$phx: node got the wildcard's group"
+
+# udev's index of the table's ids, and the helper's lookup by ids through it.
+udevadm trigger --action=change --settle "$SYS/$twin_a" "$SYS/$twin_b"
+tag_id() { echo "c189:$(($(($(attr "$1" busnum) - 1)) * 128 + $(attr "$1" devnum) - 1))"; }
+for d in "$inno" "$phx" "$twin_a" "$twin_b"; do
+  [ -e "/run/udev/tags/usbrecover/$(tag_id "$d")" ] ||
+    fail "$d is not in udev's index of the tag usbrecover: $(ls /run/udev/tags/usbrecover 2>&1)"
+  udevadm info --query=property --path="$(readlink -f "$SYS/$d" | sed 's|^/sys||')" |
+    grep -qx 'USBRECOVER_TABLE_IDS=1' || fail "$d has no USBRECOVER_TABLE_IDS=1"
+done
+udevadm info --query=property --path="$(readlink -f "$SYS/$twin_b" | sed 's|^/sys||')" | grep -q '^USBRECOVER_NAME=' &&
+  fail "twin-b got the entry of twin-a's serial"
+other=$(dev_of ftdi-pp)
+[ -e "/run/udev/tags/usbrecover/$(tag_id "$other")" ] && fail "$other, outside the table, is in the index"
+ok "udev tagged the table's devices and twin-b, whose ids an entry with a serial names"
+ur explain 0665:5161
+expect_rc "explain 0665:5161 through the index" 0
+echo "$UR_OUT" | grep -qF "INNO TECH bridge from the hwdb" || fail "explain 0665:5161 did not find its entry"
+ur explain 1d6b:0104
+expect_rc "explain 1d6b:0104 (twins, both in the index)" 73
+for d in "$twin_a" "$twin_b"; do
+  grep -qF "$d" /tmp/ur.err || fail "the refusal does not name $d"
+done
+ok "explain by ids refuses the twins, both found through the index"
+ur explain "$(attr "$other" idVendor):$(attr "$other" idProduct)"
+expect_rc "explain of a device outside the table (every device's ids read)" 0
+echo "$UR_OUT" | grep -qF "$other" || fail "explain did not find $other"
+ok "explain by ids finds $other, outside the table, by reading every device's ids"
 
 # Without the hwdb file, a change event leaves the device without the properties.
 rm -f "$hwdb"
