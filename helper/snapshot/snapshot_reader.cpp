@@ -35,7 +35,7 @@ std::string trimmed(std::string v) {
 
 /// A text attribute of the device at `syspath`, trimmed; empty when it is not there.
 std::string attr(const std::string& syspath, const char* name) {
-  auto v = sysfs::read_file(syspath + "/" + name, 4096);
+  auto v = sysfs::read_page(syspath + "/" + name);
   return v ? trimmed(std::move(*v)) : std::string();
 }
 
@@ -68,7 +68,7 @@ std::string link_name(const std::string& dir, const char* link) {
 std::string driver_of(const std::string& syspath) {
   std::string d = link_name(syspath, "driver");
   if (!d.empty()) return d;
-  return uevent_value(sysfs::read_file(syspath + "/uevent", 4096).value_or(""), "DRIVER");
+  return uevent_value(sysfs::read_page(syspath + "/uevent").value_or(""), "DRIVER");
 }
 
 unsigned speed_mbps(const std::string& speed) {
@@ -237,11 +237,10 @@ void SnapshotReader::Impl::attach_tty_users(UsbDevice& d) const {
 
 Result<UsbDevice> SnapshotReader::Impl::read(const std::string& path) const {
   const std::string syspath = canonical(path);
-  const int fd = ::open((syspath + "/uevent").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_error(path, "no such device");
-  ::close(fd);
   // The kernel writes a device's uevent as it reads it; umockdev keeps a file.
-  const std::string uevent = sysfs::read_file(syspath + "/uevent", 4096).value_or("");
+  auto text = sysfs::read_page(syspath + "/uevent");
+  if (!text) return errno_error(path, "no such device");
+  const std::string& uevent = *text;
   if (uevent_value(uevent, "DEVTYPE") != "usb_device") return Error{"", path, "not a USB device", 0};
   UsbDevice u;
   u.syspath = syspath;
@@ -604,7 +603,7 @@ Result<std::optional<UsbDevice>> SnapshotReader::usb_device_above(const std::str
   // Up from the class device to the first USB device (a tty's interface's device).
   for (std::string p = sysfs::dirname(sysfs::resolve_link(sysfs::dirname(link), *target)); below(p, devices);
        p = sysfs::dirname(p)) {
-    auto uevent = sysfs::read_file(p + "/uevent", 4096);
+    auto uevent = sysfs::read_page(p + "/uevent");
     if (!uevent || uevent_value(*uevent, "DEVTYPE") != "usb_device") continue;
     auto u = device(p);
     if (!u) return u.error();

@@ -30,8 +30,25 @@ std::optional<std::string> read_file(const std::string& path, std::size_t limit)
   return data;
 }
 
+std::optional<std::string> read_page(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[4096];
+  ssize_t n = 0;
+  do {
+    n = ::read(fd, buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  const int read_errno = errno;
+  ::close(fd);
+  if (n < 0) {
+    errno = read_errno;
+    return std::nullopt;
+  }
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
 std::optional<std::string> read_attr(const std::string& path) {
-  auto data = read_file(path, 4096);
+  auto data = read_page(path);
   if (!data) return std::nullopt;
   if (auto nl = data->find('\n'); nl != std::string::npos) data->resize(nl);
   while (!data->empty() && (data->back() == ' ' || data->back() == '\t' || data->back() == '\r')) {

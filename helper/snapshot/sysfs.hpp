@@ -14,6 +14,10 @@ namespace usbrecover::sysfs {
 
 /// The whole file (at most `limit` bytes), or nullopt when it cannot be opened or read.
 std::optional<std::string> read_file(const std::string& path, std::size_t limit = 64 * 1024);
+/// A sysfs attribute (or a one-line /proc file), with one read(2): sysfs makes an attribute whole on
+/// the first read, at most a page, so no second read is needed to find its end. nullopt (errno
+/// set) when it cannot be read.
+std::optional<std::string> read_page(const std::string& path);
 /// The first line of a text attribute without trailing whitespace, or nullopt.
 std::optional<std::string> read_attr(const std::string& path);
 /// The target of a symlink, or nullopt.
