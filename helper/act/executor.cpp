@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "act/executor.hpp"
 
+#include <cerrno>
 #include <utility>
 
 #include "util/timings.hpp"
@@ -12,7 +13,16 @@ namespace {
 struct Outstanding {
   Action undo;
   Intent intent;
+  /// The "off" step failed in a way that proves it did nothing (nothing_happened()): if its undo
+  /// fails too, nothing is left off.
+  bool off_did_nothing = false;
 };
+
+/// An "off" that failed because its file or its device does not exist (ENOENT, ENODEV) did
+/// nothing. Any other failure (a timeout, a broken pipe) may have half happened.
+bool nothing_happened(const Error& e) {
+  return e.errnum == ENOENT || e.errnum == ENODEV;
+}
 
 Error stop_error(const std::string& why, const Action& next) {
   return Error{.context = {}, .object = {}, .reason = why + " before '" + to_string(next) + "'", .errnum = 0};
@@ -51,7 +61,7 @@ RunReport execute(const Plan& plan, Effects& fx, IntentJournal& journal, const s
       auto st = perform(fx, step.action);
       // Even a failed "off" may have half happened (a hub that timed out after switching), so
       // its undo stays outstanding and is attempted on the way out.
-      outstanding.push_back(Outstanding{*step.undo, std::move(*intent)});
+      outstanding.push_back(Outstanding{*step.undo, std::move(*intent), !st && nothing_happened(st.error())});
       if (!st) {
         report.error = st.error();
         break;
@@ -85,6 +95,11 @@ RunReport execute(const Plan& plan, Effects& fx, IntentJournal& journal, const s
     outstanding.pop_back();
     if (auto st = perform(fx, o.undo); st) {
       report.performed.push_back(o.undo);
+      timings::Scope timed("intents");
+      (void)o.intent.done();
+    } else if (o.off_did_nothing) {
+      // The device or its port is gone (or never had that file): there is nothing to turn on,
+      // and nothing for repair to do.
       timings::Scope timed("intents");
       (void)o.intent.done();
     } else {

@@ -205,6 +205,36 @@ TEST(Executor, AFailedUndoKeepsItsIntentForRepair) {
   EXPECT_EQ(dir.files("intents").size(), 1u);
 }
 
+TEST(Executor, AnOffThatCouldNotHappenLeavesNothingOff) {
+  auto plan = plan_method(test::ups_snapshot(), Method::Authorize);
+  ASSERT_TRUE(plan.ok());
+  const std::string off = to_string(plan->steps[0].action);
+  const std::string on = to_string(plan->steps[1].action);
+  for (int err : {ENOENT, ENODEV}) {
+    // The device went away before it could be deauthorized: neither write finds it.
+    TempDir dir;
+    IntentJournal journal(dir.path());
+    FakeEffects fx;
+    fx.fail_always(off, err);
+    fx.fail_always(on, err);
+    RunReport r = execute(*plan, fx, journal, kDevice);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error->errnum, err);
+    EXPECT_THAT(r.left_off, IsEmpty()) << err;
+    EXPECT_THAT(fx.log(), ElementsAre(off, on));  // the "on" is still tried
+    EXPECT_TRUE(dir.files("intents").empty()) << err;
+  }
+  // An "off" that timed out may have half happened: its failed undo stays for repair.
+  TempDir dir;
+  IntentJournal journal(dir.path());
+  FakeEffects fx;
+  fx.fail_always(off, ETIMEDOUT);
+  fx.fail_always(on, ENOENT);
+  RunReport r = execute(*plan, fx, journal, kDevice);
+  ASSERT_EQ(r.left_off.size(), 1u);
+  EXPECT_EQ(dir.files("intents").size(), 1u);
+}
+
 TEST(Executor, RebindTriesEveryOtherBindWhenOneFails) {
   Snapshot s = test::ups_snapshot();
   s.device.interfaces.push_back(test::iface("1-1.2:1.1", "cdc_acm"));
