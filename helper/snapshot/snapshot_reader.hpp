@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "properties.hpp"
 #include "snapshot/snapshot.hpp"
 
 namespace usbrecover {
@@ -32,7 +33,7 @@ struct ReaderOptions {
   std::chrono::milliseconds control_timeout{1000};  ///< for the hub descriptor request
   /// udev's index of the devices its rules tagged "usbrecover": usbrecover's rules tag every
   /// device whose ids an entry of the table names (its twins too), so a lookup by ids starts there.
-  std::string udev_tags = "/run/udev/tags/usbrecover";
+  std::string udev_tags = std::string("/run/udev/tags/") + prop::kTag;
 };
 
 /// How much of the tree a snapshot reads around its device.
@@ -45,11 +46,10 @@ enum class SnapshotScope {
   Controller,  ///< every device on the controller too, for the `controller` method
 };
 
-/// Which devices all_devices() reads, and how much of each.
-/// Which devices all_devices() reads. With `vendor` and `product`, the devices udev tagged
-/// (ReaderOptions::udev_tags) come first: when one of them has the ids and the rules of its last
-/// event named them (prop::kTableIds), every device with those ids is tagged, and only they are
-/// read. Otherwise every device's ids are read (a device outside the table, or no udev).
+/// Which devices all_devices() reads, and how much of each. With `vendor` and `product`, the devices udev
+/// tagged (ReaderOptions::udev_tags) come first: when one of them has the ids and the rules of its last event
+/// named them (prop::kTableIds), every device with those ids is tagged, and only they are read. Otherwise
+/// every device's ids are read (a device outside the table, or no udev).
 struct DeviceFilter {
   std::optional<std::uint16_t> vendor;   ///< only devices of this vendor
   std::optional<std::uint16_t> product;  ///< and this product (with vendor)

@@ -78,6 +78,34 @@ TEST(Render, EntriesWithStringsSerialOrPortStayRulesAndAreNotInTheHwdb) {
   EXPECT_LT(rules.find("by serial"), rules.find("ENV{USBRECOVER_SCHEMA}!=\"?*\", GOTO=\"usbrecover_end\""));
 }
 
+// udev's index of the table's ids (the tag "usbrecover"), which the helper reads to find a device
+// by its ids: every table device is in it, and so is every device with the ids of an entry that
+// matches on more than its ids (its twins), once per ids; a table of ids alone adds no line.
+TEST(Render, EveryDeviceWithTheIdsOfAnEntryIsTaggedTwinsToo) {
+  const Table t =
+      table_of({"schema = 1\n"
+                "[[device]]\nname = \"by serial\"\nids = [\"0665:5161\"]\nserial = \"A1\"\n"
+                "[[device]]\nname = \"by other serial\"\nids = [\"0665:5161\"]\nserial = \"B2\"\n"
+                "[[device]]\nname = \"vendor by product\"\nids = [\"06da:*\"]\nproduct = \"UPS\"\n"
+                "[[device]]\nname = \"by ids\"\nids = [\"0001:0000\"]\n"});
+  const std::string rules = render_rules(t, kOptions);
+  const std::string tag = "ENV{USBRECOVER_TABLE_IDS}=\"1\", TAG+=\"usbrecover\"\n";
+  const std::string twins = "ATTR{idVendor}==\"0665\", ATTR{idProduct}==\"5161\", " + tag;
+  const auto at = rules.find(twins);
+  ASSERT_NE(at, std::string::npos) << rules;
+  EXPECT_EQ(rules.find(twins, at + 1), std::string::npos) << "once per ids";
+  EXPECT_THAT(rules, HasSubstr("ATTR{idVendor}==\"06da\", " + tag));
+  // Before the entries' own rules, which jump past the hwdb's check to the tag of every table
+  // device, right after the label.
+  EXPECT_LT(at, rules.find("by serial"));
+  EXPECT_THAT(rules, HasSubstr("LABEL=\"usbrecover_matched\"\n# Every table device is in the index of the "
+                               "table's ids.\n" +
+                               tag));
+  const std::string ids_only = render_rules(table_of({id_only_table(3)}), kOptions);
+  EXPECT_THAT(ids_only, HasSubstr("\n" + tag));
+  EXPECT_THAT(ids_only, Not(HasSubstr("ATTR{idVendor}")));
+}
+
 // Regression test for issue 14: hwdb gives the properties of the later of two matching keys, so
 // a vendor's wildcard must come before its products, and a product's entry must list what the
 // wildcard sets and it does not (empty), or the wildcard's group would leak into it.
