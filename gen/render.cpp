@@ -231,8 +231,6 @@ std::string rules_text(const Table& table, const RenderOptions& o, const std::ve
        "SUBSYSTEM!=\"usb\", GOTO=\"usbrecover_end\"\n"
        "ENV{DEVTYPE}!=\"usb_device\", GOTO=\"usbrecover_end\"\n\n";
   s += port_rules_text(table);
-  // The entries the hwdb does not carry go first, in emission order (more specific matches first),
-  // so an entry with strings, a serial or a port wins over one with its ids alone, as it always did.
   // Every device whose ids the table names goes into udev's index of the tag, which the helper
   // reads to find a device by ids. The hwdb's and the matched entries' devices are tagged below;
   // an entry that also matches on strings, a serial or a port tags every device with its ids
@@ -253,6 +251,8 @@ std::string rules_text(const Table& table, const RenderOptions& o, const std::ve
     s += tag_ids;
   }
   if (!twins.empty()) s += "\n";
+  // The entries the hwdb does not carry go first, in emission order (more specific matches first),
+  // so an entry with strings, a serial or a port wins over one with its ids alone, as it always did.
   bool any_rule = false;
   for (std::size_t i = 0; i < table.rules.size(); ++i) {
     if (hwdb[i]) continue;

@@ -71,6 +71,10 @@ std::string driver_of(const std::string& syspath) {
   return uevent_value(sysfs::read_page(syspath + "/uevent").value_or(""), "DRIVER");
 }
 
+struct UdevUnref {
+  void operator()(udev* u) const { udev_unref(u); }
+};
+
 unsigned speed_mbps(const std::string& speed) {
   unsigned v = 0;
   std::from_chars(speed.data(), speed.data() + speed.size(), v);
@@ -189,8 +193,8 @@ struct SnapshotReader::Impl {
   std::string canonical(const std::string& path) const;
   /// The sysfs names of every USB device (root hubs included, interfaces not), sorted.
   std::vector<std::string> usb_names() const;
-  /// The names of the USB devices udev tagged (options.udev_tags); nullopt without the index.
-  std::optional<std::vector<std::string>> tagged_usb_names() const;
+  /// The names of the USB devices udev tagged (options.udev_tags); empty without the index.
+  std::vector<std::string> tagged_usb_names() const;
   /// Whether udev's rules, as they were at the device's last event, name its ids (kTableIds):
   /// a tag stays with a device once given; the property goes when the table no longer names them.
   bool has_table_ids(const std::string& syspath) const;
@@ -327,10 +331,7 @@ std::vector<std::string> SnapshotReader::Impl::usb_names() const {
   return out;
 }
 
-std::optional<std::vector<std::string>> SnapshotReader::Impl::tagged_usb_names() const {
-  struct stat st {};
-  if (options.udev_tags.empty() || ::stat(options.udev_tags.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return std::nullopt;
+std::vector<std::string> SnapshotReader::Impl::tagged_usb_names() const {
   std::vector<std::string> out;
   // udev names a device with a node by its node's numbers: "c189:N" for a USB device. Anything
   // else in the directory (another program's device with the same tag) is not ours to read.
@@ -348,9 +349,6 @@ std::optional<std::vector<std::string>> SnapshotReader::Impl::tagged_usb_names()
 }
 
 bool SnapshotReader::Impl::has_table_ids(const std::string& syspath) const {
-  struct UdevUnref {
-    void operator()(udev* u) const { udev_unref(u); }
-  };
   std::unique_ptr<udev, UdevUnref> ctx(udev_new());
   if (!ctx) return false;
   udev_device* dev = udev_device_new_from_syspath(ctx.get(), syspath.c_str());
@@ -473,9 +471,6 @@ void SnapshotReader::Impl::attach_mounts(std::vector<UsbDevice*> devices,
 }
 
 void SnapshotReader::Impl::attach_table_entries(std::vector<UsbDevice>& devices) const {
-  struct UdevUnref {
-    void operator()(udev* u) const { udev_unref(u); }
-  };
   std::unique_ptr<udev, UdevUnref> ctx(udev_new());
   if (!ctx) return;
   for (UsbDevice& d : devices) {
@@ -627,13 +622,11 @@ Result<std::vector<UsbDevice>> SnapshotReader::all_devices(const DeviceFilter& f
   // Exact ids only: the rules tag every device with the ids an entry names, not every device of
   // the vendor. One device there that the current rules tagged means all its twins are there.
   if (filter.vendor && filter.product) {
-    if (auto tagged = impl_->tagged_usb_names()) {
-      for (const auto& name : *tagged) {
-        if (!keep(name)) continue;
-        if (auto d = impl_->read(dir + name)) {
-          from_index = from_index || impl_->has_table_ids(d->syspath);
-          devices.push_back(std::move(*d));
-        }
+    for (const auto& name : impl_->tagged_usb_names()) {
+      if (!keep(name)) continue;
+      if (auto d = impl_->read(dir + name)) {
+        from_index = from_index || impl_->has_table_ids(d->syspath);
+        devices.push_back(std::move(*d));
       }
     }
   }

@@ -45,7 +45,6 @@ wait_until() {
 ups_ctl() { "$SIM/ups-gadget.sh" ctl "$UPS_RUN" "$*"; }
 ups_state() { sed -n "s/^$1=//p" "$UPS_RUN/state"; }
 
-# ups_dev: the sysfs name of the simulated UPS on the host side (empty while it is away).
 # apply_tables: what an administrator runs after editing a local table: usbrecover-gen --apply
 # (validate, write into /etc with the ids into /etc/udev/hwdb.d, compile the hwdb, reload udev
 # and systemd, trigger the table's devices). Fails the scenario with the generator's last words.
@@ -54,6 +53,7 @@ apply_tables() {
     fail "usbrecover-gen --apply failed: $(tail -5 /tmp/apply.log)"
 }
 
+# ups_dev: the sysfs name of the simulated UPS on the host side (empty while it is away).
 ups_dev() {
   for _d in "$SYS"/*; do
     [ "$(cat "$_d/idVendor" 2>/dev/null):$(cat "$_d/idProduct" 2>/dev/null)" = 0665:5161 ] &&
